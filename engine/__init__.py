@@ -1,0 +1,1 @@
+"""The reference roaming engine (the oracle). Pure functions: no pytest, no serial, no subprocess."""

@@ -1,0 +1,68 @@
+"""The verdict model: every judgement the oracle makes is one of these."""
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+PASS = "pass"
+FAIL = "fail"
+INFO = "info"  # a measurement or observation that judges nothing (latency, which branch was taken)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    rule: str  # e.g. "IND-6", "BTM-TOKEN", "FT-MIC-5"
+    clause: str  # "IEEE 802.11-2020 11.24.7.3" or the quoted guideline text
+    status: str  # PASS, FAIL or INFO
+    expected: str
+    observed: str
+    evidence: tuple[str, ...] = ()  # "frame 812", "wpas.log:123", "event 5"
+    message: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status != FAIL
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["evidence"] = list(self.evidence)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "Verdict":
+        return cls(**{**d, "evidence": tuple(d.get("evidence", ()))})
+
+    def describe(self) -> str:
+        ev = ", ".join(self.evidence) or "none"
+        head = f"[{self.status.upper()}] {self.rule} ({self.clause})"
+        body = f"expected: {self.expected}; observed: {self.observed}; evidence: {ev}"
+        return f"{head}: {self.message + '; ' if self.message else ''}{body}"
+
+
+def check(rule: str, clause: str, cond: bool, expected: str, observed: str,
+          evidence=(), message: str = "") -> Verdict:
+    return Verdict(rule, clause, PASS if cond else FAIL, expected, observed, tuple(evidence), message)
+
+
+def failures(verdicts) -> list[Verdict]:
+    return [v for v in verdicts if v.status == FAIL]
+
+
+def to_json(verdicts) -> str:
+    return json.dumps([v.to_dict() for v in verdicts], indent=2)
+
+
+@dataclass
+class Judgement:
+    """All verdicts of one case, in order."""
+    verdicts: list[Verdict] = field(default_factory=list)
+
+    def extend(self, vs) -> None:
+        self.verdicts.extend(vs)
+
+    @property
+    def ok(self) -> bool:
+        return not failures(self.verdicts)
+
+    def failure_text(self) -> str:
+        return "\n".join(v.describe() for v in failures(self.verdicts))

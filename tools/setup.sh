@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Idempotent setup: Debian packages, the venv, and (with --node) the npm tools.
+# Each step is skipped when its result is already in place.
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+say() { echo "[setup] $*" >&2; }
+
+if [ "$(id -u)" != 0 ]; then
+  echo "roamcert: setup must run as root (it installs Debian packages and boots a VM with root-owned shares)" >&2
+  exit 2
+fi
+
+debs=(qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw busybox-static tcpdump tshark iproute2 kmod chromium)
+missing=()
+for p in "${debs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2 || { echo "roamcert: apt-get update failed" >&2; exit 2; }
+  if ! apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2; then
+    echo "roamcert: could not install Debian packages: ${missing[*]}" >&2
+    exit 2
+  fi
+fi
+
+venv="$here/.venv"
+stamp="$venv/.requirements.sha256"
+want=$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)
+if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  say "creating the venv in .venv"
+  py=$(command -v python3)
+  "$py" -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements.txt" >&2
+  echo "$want" > "$stamp"
+fi
+
+if [ "${1:-}" = "--node" ]; then
+  if [ ! -x "$here/node_modules/.bin/allure" ]; then
+    say "installing the allure npm package"
+    (cd "$here" && npm ci --silent --no-audit --no-fund >&2)
+  fi
+fi
