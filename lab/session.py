@@ -1,0 +1,196 @@
+"""One lab, whatever carries it: radios, reference APs, supplicants, bridges, capture.
+
+Fixtures talk only to this class; it talks only to the agent. The virtual lab
+and a real Linux lab host differ in how the agent is reached, nothing else.
+"""
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from lab.client import AgentClient
+from lab.daemon import DaemonError
+from lab.hostapd import BSSConfig, RefAP
+from lab.wpas import SupplicantConfig, Supplicant
+
+
+class LabError(RuntimeError):
+    pass
+
+
+class Lab:
+    def __init__(self, agent: AgentClient, results_host: Path, results_vm: str, carrier=None):
+        self.agent = agent
+        self.results_host = Path(results_host)
+        self.results_vm = results_vm
+        self.carrier = carrier  # VirtualLab or LocalLab, for shutdown and info
+        self.free: list[str] = []
+        self.macs: dict[str, str] = {}
+        self.daemons: dict[str, object] = {}
+        self.bridges: set[str] = set()
+        self.n = 0
+        self._discover()
+
+    # -- radios ------------------------------------------------------------------------
+    def _discover(self) -> None:
+        out = self.agent.run(["iw", "dev"])["stdout"]
+        for m in re.finditer(r"Interface (wlan\d+)\s+ifindex \d+\s+wdev \S+\s+addr ([0-9a-f:]{17})", out):
+            self.macs[m.group(1)] = m.group(2)
+        self.free = sorted(self.macs, key=lambda x: int(x[4:]))
+        if not self.free:
+            raise LabError("the lab has no wlan radios (is mac80211_hwsim loaded?)\n" + out)
+        self.agent.run(["ip", "link", "set", "hwsim0", "up"], check=False)
+
+    def take_radio(self) -> str:
+        if not self.free:
+            raise LabError("no free radio left in the lab")
+        iface = self.free.pop(0)
+        self.agent.run(["ip", "link", "set", iface, "down"], check=False)
+        return iface
+
+    def give_back(self, iface: str) -> None:
+        if iface not in self.free:
+            self.free.append(iface)
+            self.free.sort(key=lambda x: int(x[4:]))
+
+    def info(self) -> dict:
+        d = dict(self.carrier.info()) if self.carrier else {}
+        d["radios"] = len(self.macs)
+        for tool, argv in (("hostapd", ["hostapd", "-v"]), ("wpa_supplicant", ["wpa_supplicant", "-v"])):
+            try:
+                r = self.agent.run(argv, check=False)
+                m = re.search(r"v(\d[\w.\-]*)", r["stdout"] + r["stderr"])
+                d[tool] = m.group(1) if m else "unknown"
+            except Exception:
+                d[tool] = "unknown"
+        return d
+
+    # -- paths ---------------------------------------------------------------------------
+    def out_path(self, rel: str) -> tuple[Path, str]:
+        """A file on the results share: (host path, lab path)."""
+        host = self.results_host / rel
+        host.parent.mkdir(parents=True, exist_ok=True)
+        return host, f"{self.results_vm}/{rel}"
+
+    def _name(self, prefix: str) -> str:
+        self.n += 1
+        return f"{prefix}{self.n}"
+
+    # -- L2 for FT over the DS --------------------------------------------------------------
+    def ensure_ds(self, ap_bridge: str) -> None:
+        """Give an AP bridge a veth into the shared br-ds, so APs' RRB frames meet."""
+        run = self.agent.run
+        if "br-ds" not in self.bridges:
+            run(["ip", "link", "add", "br-ds", "type", "bridge"])
+            run(["ip", "link", "set", "br-ds", "up"])
+            self.bridges.add("br-ds")
+        if ap_bridge in self.bridges:
+            return
+        run(["ip", "link", "add", ap_bridge, "type", "bridge"])
+        run(["ip", "link", "set", ap_bridge, "up"])
+        a, b = f"v{ap_bridge}", f"v{ap_bridge}d"
+        run(["ip", "link", "add", a, "type", "veth", "peer", "name", b])
+        run(["ip", "link", "set", a, "master", ap_bridge])
+        run(["ip", "link", "set", b, "master", "br-ds"])
+        for dev in (a, b):
+            run(["ip", "link", "set", dev, "up"])
+        self.bridges.add(ap_bridge)
+
+    # -- daemons -----------------------------------------------------------------------------
+    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "daemons") -> RefAP:
+        iface = self.take_radio()
+        name = name or self._name("ap")
+        bssid = self.macs[iface]
+        if cfg.bridge:
+            self.ensure_ds(cfg.bridge)
+        ctrl_dir = "/var/run/hostapd"
+        conf = cfg.render(iface, bssid, ctrl_dir)
+        conf_host, conf_vm = self.out_path(f"{logdir}/{name}.conf")
+        log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
+        self.agent.call("write_file", path=conf_vm, text=conf)
+        self.agent.reset_stream(name)
+        self.agent.call("spawn", name=name, argv=["hostapd", "-dd", "-t", "-K", conf_vm], log=log_vm)
+        ap = RefAP(self.agent, name, iface, bssid, cfg, f"{ctrl_dir}/{iface}", log_host, log_vm, conf)
+        self.daemons[name] = ap
+        try:
+            self.agent.call("attach", timeout=20, name=name, path=ap.ctrl_path, limit=15)
+            ap.wait_enabled()
+        except Exception as e:
+            lines = ap.log_lines()
+            self.stop(ap)
+            raise LabError(f"hostapd refused or failed to start {name} on {iface} "
+                           f"(SSID {cfg.ssid_b!r}, channel {cfg.channel}): {e}\n"
+                           f"hostapd's own lines:\n" + "\n".join("  " + x for x in lines[-30:])) from None
+        return ap
+
+    def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
+                         logdir: str = "daemons") -> Supplicant:
+        cfg = cfg or SupplicantConfig()
+        iface = self.take_radio()
+        name = name or self._name("sta")
+        conf = cfg.render()
+        conf_host, conf_vm = self.out_path(f"{logdir}/{name}.conf")
+        log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
+        self.agent.call("write_file", path=conf_vm, text=conf)
+        self.agent.reset_stream(name)
+        self.agent.call("spawn", name=name, log=log_vm,
+                        argv=["wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
+                              "-dd", "-t", "-K"])
+        sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
+                         log_host, log_vm, conf)
+        self.daemons[name] = sta
+        try:
+            self.agent.call("attach", timeout=20, name=name, path=sta.ctrl_path, limit=15)
+        except Exception as e:
+            self.stop(sta)
+            raise LabError(f"wpa_supplicant {name} on {iface} did not start: {e}\n" +
+                           "\n".join("  " + x for x in sta.log_lines()[-30:])) from None
+        return sta
+
+    def stop(self, daemon) -> None:
+        daemon.stop()
+        self.daemons.pop(daemon.name, None)
+        self.give_back(daemon.iface)
+
+    def stop_all(self) -> None:
+        for d in list(self.daemons.values()):
+            self.stop(d)
+
+    # -- radio conditions -------------------------------------------------------------------
+    def set_txpower(self, iface: str, dbm: int) -> None:
+        # hwsim RSSI is roughly tx power minus 50 dB
+        self.agent.run(["iw", "dev", iface, "set", "txpower", "fixed", str(dbm * 100)])
+
+    def radio(self, iface: str, up: bool) -> None:
+        self.agent.run(["ip", "link", "set", iface, "up" if up else "down"])
+
+    # -- capture ----------------------------------------------------------------------------
+    def start_capture(self, rel: str) -> "Capture":
+        host, vm = self.out_path(rel)
+        name = self._name("cap")
+        self.agent.reset_stream(name)
+        self.agent.call("spawn", name=name, stream=True,
+                        argv=["tcpdump", "-i", "hwsim0", "-U", "-s", "0", "-n", "-w", vm])
+        cap = Capture(self, name, host)
+        s = self.agent.stream(name)
+        ok = self.agent.wait(lambda: any("listening on" in x for _, x in s.items) or s.exit, 15)
+        if not ok or s.exit:
+            raise LabError(f"capture did not start: {[x for _, x in s.items]} {s.exit}")
+        return cap
+
+
+class Capture:
+    def __init__(self, lab: Lab, name: str, path: Path):
+        self.lab = lab
+        self.name = name
+        self.path = path
+
+    def stop(self) -> Path:
+        # Let frames in flight reach the pcap before tcpdump goes.
+        time.sleep(0.2)
+        try:
+            self.lab.agent.call("stop", name=self.name)
+        except Exception as e:
+            raise DaemonError(f"capture stop failed: {e}") from e
+        return self.path
