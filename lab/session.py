@@ -98,7 +98,7 @@ class Lab:
         self.bridges.add(ap_bridge)
 
     # -- daemons -----------------------------------------------------------------------------
-    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "daemons") -> RefAP:
+    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
         iface = self.take_radio()
         name = name or self._name("ap")
         bssid = self.macs[iface]
@@ -125,7 +125,7 @@ class Lab:
         return ap
 
     def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
-                         logdir: str = "daemons") -> Supplicant:
+                         logdir: str = "lab/daemons") -> Supplicant:
         cfg = cfg or SupplicantConfig()
         iface = self.take_radio()
         name = name or self._name("sta")

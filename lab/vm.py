@@ -42,7 +42,8 @@ class VirtualLab:
     kind = "virtual"
 
     def __init__(self, results_dir: Path, radios: int = 7, memory_mb: int = 768,
-                 boot_timeout: float = 60.0):
+                 boot_timeout: float = 60.0, agent: Path = AGENT):
+        self.agent_path = Path(agent)
         self.results_dir = Path(results_dir).resolve()
         self.radios = radios
         self.memory_mb = memory_mb
@@ -76,7 +77,7 @@ class VirtualLab:
         if not qemu:
             raise BootError("qemu-system-x86_64 not found (Debian package qemu-system-x86)")
         append = (f"console=ttyS0 panic=-1 loglevel=4 roamcert.radios={self.radios} "
-                  f"roamcert.agent={AGENT}")
+                  f"roamcert.agent={self.agent_path}")
         return [
             qemu, "-accel", "tcg", "-cpu", "max", "-m", str(self.memory_mb), "-smp", "1",
             "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
@@ -98,7 +99,8 @@ class VirtualLab:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         kernel, initrd = initramfs.build(CACHE / "initramfs")
         self.workdir = Path(tempfile_dir())
-        self.console_log = self.results_dir / "vm-console.log"
+        self.console_log = self.results_dir / "lab" / "vm-console.log"
+        self.console_log.parent.mkdir(parents=True, exist_ok=True)
         sock_path = self.workdir / "agent.sock"
         argv = self.qemu_argv(kernel, initrd, sock_path)
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-debs=(qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw busybox-static tcpdump tshark iproute2 kmod chromium)
+debs=(python3 qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw busybox-static tcpdump tshark iproute2 kmod chromium)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -36,9 +36,13 @@ if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; 
   echo "$want" > "$stamp"
 fi
 
-if [ "${1:-}" = "--node" ]; then
-  if [ ! -x "$here/node_modules/.bin/allure" ]; then
-    say "installing the allure npm package"
-    (cd "$here" && npm ci --silent --no-audit --no-fund >&2)
+# Allure 3 (npm) builds the single-file Allure report.
+if [ -f "$here/package.json" ] && [ ! -x "$here/node_modules/.bin/allure" ]; then
+  if ! command -v npm >/dev/null; then
+    say "installing Debian packages: nodejs npm"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >&2
   fi
+  say "installing the allure npm package"
+  (cd "$here" && npm ci --silent --no-audit --no-fund >&2) || {
+    echo "roamcert: npm ci failed; the Allure single-file report will be unavailable" >&2; }
 fi

@@ -1,0 +1,5 @@
+"""Root conftest: the repository root is the import root (engine, lab, devices, ...)."""
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))

@@ -1,0 +1,143 @@
+"""linux-wpas: a Linux client running wpa_supplicant, driven through its control interface.
+
+Events come from wpa_supplicant's own debug log (`-dd -t`), which carries every
+control-interface event too, stamped by the same kernel clock as the capture.
+The mapping onto Native 802.11 indications is in devices/INDICATIONS.md.
+"""
+from __future__ import annotations
+
+import json
+import time
+from typing import Callable, Iterable
+
+from devices import wpas_log
+from devices.base import DutError, WaitTimeout
+from engine.events import Event, Indication
+from lab.wpas import Profile, SupplicantConfig
+
+
+class LinuxWpasDut:
+    name = "linux-wpas"
+    capabilities = frozenset({
+        "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
+        "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
+    })
+
+    def __init__(self, lab, sup_cfg: SupplicantConfig | None = None, name: str | None = None,
+                 capabilities: Iterable[str] | None = None):
+        self.lab = lab
+        if name:
+            self.name = name
+        if capabilities is not None:
+            self.capabilities = frozenset(capabilities)
+        self.sup = lab.start_supplicant(sup_cfg, name=f"dut-{self.name}")
+        self.mac = self.sup.mac
+        self.iface = self.sup.iface
+        self._log_start = 0  # byte offset of this case's part of the debug log
+        self._pos = 0
+        self._buf = b""
+        self._events: list[Event] = []
+        self._lines: list[str] = []
+        self._parser = wpas_log.WpasLogParser(self.name)
+        self._lineno = 0
+
+    # -- identity --------------------------------------------------------------------
+    def identity(self) -> dict:
+        return {"name": self.name, "mac": self.mac, "iface": self.iface,
+                "version": "wpa_supplicant " + self.lab.info().get("wpa_supplicant", "?"),
+                "capabilities": sorted(self.capabilities)}
+
+    # -- life cycle ------------------------------------------------------------------
+    def reset(self) -> None:
+        """A clean slate for the next case: no network, empty BSS table, default settings."""
+        self.sup.check_alive()
+        self.sup.ctrl("DISCONNECT")
+        self.sup.ctrl("REMOVE_NETWORK all")
+        self.sup.ctrl("SET disable_btm 0")
+        self.sup.ctrl("BSS_FLUSH 0")
+        if self._radio_was_off():
+            self.lab.radio(self.iface, True)
+        self._drain()
+        self._log_start = self._pos
+        self._events = []
+        self._lines = []
+        self._parser = wpas_log.WpasLogParser(self.name)
+
+    def _radio_was_off(self) -> bool:
+        r = self.lab.agent.run(["ip", "link", "show", self.iface], check=False)
+        return "state DOWN" in r["stdout"] and ",UP" not in r["stdout"]
+
+    def close(self) -> None:
+        self.lab.stop(self.sup)
+
+    # -- control -----------------------------------------------------------------------
+    def ctrl(self, cmd: str, timeout: float = 10) -> str:
+        return self.sup.ctrl(cmd, timeout)
+
+    def connect(self, profile: Profile, timeout: float = 20) -> str:
+        return self.sup.connect(profile, timeout)
+
+    def scan(self, freqs=()) -> None:
+        self.sup.scan(freqs)
+
+    # -- events --------------------------------------------------------------------------
+    def _drain(self) -> None:
+        try:
+            with open(self.sup.log_host, "rb") as f:
+                f.seek(self._pos)
+                data = f.read()
+        except OSError:
+            return
+        if not data:
+            return
+        self._pos += len(data)
+        self._buf += data
+        *complete, self._buf = self._buf.split(b"\n")
+        for raw in complete:
+            line = raw.decode("utf-8", "replace")
+            self._lineno += 1
+            self._lines.append(line)
+            self._events.extend(self._parser.feed_line(line, source=f"{self.sup.name}.log:{self._lineno}"))
+
+    def events(self) -> list[Event]:
+        self._drain()
+        return list(self._events)
+
+    def log_lines(self) -> list[str]:
+        self._drain()
+        return list(self._lines)
+
+    def wait_for(self, pred: Callable[[Event], bool], timeout: float, since: int = 0) -> Event:
+        deadline = time.monotonic() + timeout
+        while True:
+            self._drain()
+            for e in self._events[since:]:
+                if pred(e):
+                    return e
+            if self.sup.stream.exit is not None:
+                raise DutError(self.sup.death_text())
+            if time.monotonic() > deadline:
+                tail = "\n".join(f"  {e.t:.3f} {e.kind} {dict(e.fields)}" for e in self._events[-10:])
+                raise WaitTimeout(f"{self.name}: no matching event within {timeout:.0f}s; "
+                                  f"last events:\n{tail or '  (none)'}")
+            time.sleep(0.05)
+
+    def mark(self) -> int:
+        self._drain()
+        return len(self._events)
+
+    def indications(self, events: Iterable[Event] | None = None) -> list[Indication]:
+        return wpas_log.to_indications(self.events() if events is None else events)
+
+    def attach_evidence(self, record) -> None:
+        evs = self.events()
+        record.attach_text(f"{self.name}-debug.log", "\n".join(self._lines), suffix=".log")
+        record.attach_json(f"{self.name}-events", [e.to_dict() for e in evs])
+        try:
+            record.attach_json(f"{self.name}-indications", [i.to_dict() for i in self.indications(evs)])
+        except Exception as e:  # evidence must not hide the case's own outcome
+            record.attach_text(f"{self.name}-indications-error", str(e))
+
+
+def dump_events(events: list[Event]) -> str:
+    return json.dumps([e.to_dict() for e in events], indent=1)
