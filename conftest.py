@@ -3,3 +3,5 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+pytest_plugins = ["fixtures.plugin", "reports.plugin"]

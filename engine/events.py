@@ -39,6 +39,7 @@ KINDS = {
     "reboot": "banner",
     "panic": "lines",
     "brownout": "",
+    "ess_disassoc_imminent": "pmf, timeout_ms, url — wpa_supplicant's ESS-DISASSOC-IMMINENT",
 }
 
 

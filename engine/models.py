@@ -103,6 +103,7 @@ class BeaconReport:
     frame_body: bytes | None = None  # Reported Frame Body subelement (id 1)
     frame_body_fragment: bytes | None = None  # subelement 2
     last_indication: bool | None = None  # subelement 164, None when absent
+    measurement_token: int | None = None  # of the Measurement Report element; token above is the frame's dialog token
 
 
 @dataclass(frozen=True)

@@ -171,7 +171,7 @@ class Lab:
         name = self._name("cap")
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, stream=True,
-                        argv=["tcpdump", "-i", "hwsim0", "-U", "-s", "0", "-n", "-w", vm])
+                        argv=["tcpdump", "-i", "hwsim0", "--immediate-mode", "-U", "-s", "0", "-n", "-w", vm])
         cap = Capture(self, name, host)
         s = self.agent.stream(name)
         ok = self.agent.wait(lambda: any("listening on" in x for _, x in s.items) or s.exit, 15)
@@ -186,7 +186,12 @@ class Capture:
         self.name = name
         self.path = path
 
+    stopped = False
+
     def stop(self) -> Path:
+        if self.stopped:
+            return self.path
+        self.stopped = True
         # Let frames in flight reach the pcap before tcpdump goes.
         time.sleep(0.2)
         try:

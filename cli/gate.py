@@ -1,0 +1,35 @@
+"""`roamcert gate --baseline RUN_A --current RUN_B [--waivers FILE]`: the release gate.
+
+Exit 0 when no unwaived regression, 1 on a regression, 2 on unreadable input.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from datetime import date
+
+from reports import gate
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="roamcert gate", description="compare two runs case by case")
+    ap.add_argument("--baseline", required=True, help="run folder or summary.json of the reference run")
+    ap.add_argument("--current", required=True, help="run folder or summary.json of the run to judge")
+    ap.add_argument("--waivers", help="JSON list of {case_id, reason, expires: YYYY-MM-DD[, dut]}")
+    ap.add_argument("--today", help=argparse.SUPPRESS)  # fixes the date for expiry checks in tests
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as e:
+        return 2 if e.code else 0
+    today = None
+    if args.today:
+        try:
+            today = date.fromisoformat(args.today)
+        except ValueError:
+            print(f"gate: error: --today must be YYYY-MM-DD, got {args.today!r}")
+            return 2
+    return gate.run(args.baseline, args.current, args.waivers, today)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,389 @@
+"""wpa_supplicant output -> normalized Events -> Native 802.11 indications.
+
+Two kinds of input, often mixed:
+- control-interface events: `<3>CTRL-EVENT-CONNECTED - Connection to <b> completed [id=0 id_str=]`,
+  optionally behind `IFNAME=wlan2 ` (global control interface);
+- the debug log of `wpa_supplicant -dd -t`: `<sec>.<usec>: [wlan2: ]<message>`.
+
+Message texts follow hostap 2.10 (src/common/wpa_ctrl.h, wpa_supplicant/sme.c,
+events.c, wnm_sta.c, rrm.c, src/rsn_supp/wpa.c, wpa_ft.c). ESP-IDF's supplicant is
+a port of the same code, so esp32_log reuses the supplicant table below.
+The mapping onto indications is documented in devices/INDICATIONS.md.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterable
+
+from engine.events import FAILURE, SUCCESS, Event, Ind, Indication
+
+MAC = r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}"
+_M = f"({MAC})"
+
+
+def mac(s: str | None) -> str | None:
+    return s.lower() if s else s
+
+
+# Supplicant messages shared by wpa_supplicant and ESP-IDF's port:
+# (regex, kind, converter(match) -> fields). A kind of None marks a line that
+# only adds to the pending event (see Pending below).
+def _btm_req(m):
+    return {"dialog_token": int(m[1]), "request_mode": int(m[2], 16),
+            "disassoc_timer": int(m[3]), "validity_interval": int(m[4]), "candidates": []}
+
+
+def _cand(m):
+    c = {"bssid": mac(m[2]), "info": int(m[3], 16), "op_class": int(m[4]), "chan": int(m[5]),
+         "phy": int(m[6]), "pref": int(m[7])}
+    if c["pref"] < 0:
+        c["pref"] = None  # printed as -1 when the preference subelement is absent
+    if m[8]:
+        c["freq"] = int(m[8])
+    return c
+
+
+def _nr_entry(m):
+    return {"bssid": mac(m[1]), "info": int(m[2], 16), "op_class": int(m[3]), "chan": int(m[4]),
+            "phy_type": int(m[5])}
+
+
+SUPPLICANT = [
+    (re.compile(r"WNM: RX action (\d+) from " + _M), "_wnm_rx", lambda m: {"action": int(m[1]), "from": mac(m[2])}),
+    (re.compile(r"WNM: BSS Transition Management Request: dialog_token=(\d+) request_mode=0x([0-9a-fA-F]+)"
+                r" disassoc_timer=(\d+) validity_interval=(\d+)"), "btm_request", _btm_req),
+    (re.compile(r"^(\d+): " + _M + r" info=0x([0-9a-fA-F]+) op_class=(\d+) chan=(\d+) phy=(\d+) pref=(-?\d+)"
+                r"(?: freq=(\d+))?"), "_candidate", _cand),
+    (re.compile(r"WNM: Candidate list valid for (\d+) ms"), "_valid", lambda m: {"valid_ms": int(m[1])}),
+    (re.compile(r"WNM: Transition to BSS " + _M + r" based on BSS Transition Management Request"
+                r"(?: \(old BSSID " + _M + r")? after_new_scan=(\d+)\)?"), "btm_transition",
+     lambda m: {"bssid": mac(m[1]), "old_bssid": mac(m[2]), "after_new_scan": int(m[3])}),
+    (re.compile(r"WNM: Send BSS Transition Management Response to " + _M +
+                r" dialog_token=(\d+) status=(\d+) reason=(\d+) delay=(-?\d+)"), "btm_response",
+     lambda m: {"to": mac(m[1]), "dialog_token": int(m[2]), "status": int(m[3]), "reason": int(m[4]),
+                "delay": int(m[5]), "target": None}),
+    (re.compile(r"WNM: Send BSS Transition Management Query to " + _M + r" query_reason=(\d+)( candidate list)?"),
+     "btm_query", lambda m: {"to": mac(m[1]), "reason": int(m[2]), "candidate_list": bool(m[3])}),
+    (re.compile(r"RRM: Neighbor report request \(for (.*)\), token=(\d+)"), "neighbor_report_request",
+     lambda m: {"ssid": m[1] or None, "token": int(m[2])}),
+    (re.compile(r"RRM: Notifying neighbor report - NONE"), "neighbor_report_failed", lambda m: {}),
+    (re.compile(r"^Measurement request type (\d+) token (\d+)"), "measurement_request",
+     lambda m: {"type": int(m[1]), "token": int(m[2]), "mode": None, "op_class": None, "chan": None}),
+    (re.compile(r"^BSS: Add new id (\d+) BSSID " + _M + r" SSID '(.*)'(?: chan (\d+))?(?: freq (\d+))?"),
+     "bss_added", lambda m: {"id": int(m[1]), "bssid": mac(m[2]), "ssid": m[3],
+                             "chan": int(m[4]) if m[4] else None, "freq": int(m[5]) if m[5] else None}),
+    (re.compile(r"^FT: Completed successfully"), "ft_completed", lambda m: {"bssid": None}),
+    (re.compile(r"^FT: Request over-the-DS with " + _M), "connect_attempt",
+     lambda m: {"bssid": mac(m[1]), "ssid": None, "freq": None, "ft_over_ds": True}),
+    (re.compile(r"^FT: Received FT Action Response: STA " + _M + r" TargetAP " + _M + r" status (\d+)"),
+     "_ft_action_resp", lambda m: {"bssid": mac(m[2]), "status": int(m[3])}),
+]
+
+# wpa_supplicant-only messages and control events (after any <N> / ifname prefix).
+WPAS = [
+    (re.compile(r"^CTRL-EVENT-CONNECTED - Connection to " + _M + r" completed(?: \[id=(-?\d+) id_str=([^\]]*)\])?"),
+     "connected", lambda m: {"bssid": mac(m[1]), "id": int(m[2]) if m[2] else None, "ssid": None,
+                             "channel": None, "security": None}),
+    (re.compile(r"^CTRL-EVENT-DISCONNECTED bssid=" + _M + r" reason=(\d+)( locally_generated=1)?"),
+     "disconnected", lambda m: {"bssid": mac(m[1]), "reason": int(m[2]), "locally_generated": bool(m[3])}),
+    (re.compile(r"^CTRL-EVENT-ASSOC-REJECT (?:bssid=" + _M + r" )?status_code=(\d+)( timeout)?"),
+     "assoc_reject", lambda m: {"bssid": mac(m[1]), "status": int(m[2]), "timeout": bool(m[3])}),
+    (re.compile(r"^CTRL-EVENT-AUTH-REJECT " + _M + r" auth_type=(\d+) auth_transaction=(\d+) status_code=(\d+)"),
+     "auth_reject", lambda m: {"bssid": mac(m[1]), "auth_type": int(m[2]), "status": int(m[4])}),
+    (re.compile(r"^CTRL-EVENT-SCAN-STARTED\b"), "scan_started", lambda m: {}),
+    (re.compile(r"^CTRL-EVENT-SCAN-RESULTS\b"), "scan_results", lambda m: {}),
+    (re.compile(r"^CTRL-EVENT-BSS-ADDED (\d+) " + _M), "bss_added",
+     lambda m: {"id": int(m[1]), "bssid": mac(m[2]), "ssid": None, "chan": None}),
+    (re.compile(r"^RRM-NEIGHBOR-REP-RECEIVED bssid=" + _M + r" info=0x([0-9a-fA-F]+) op_class=(\d+) chan=(\d+)"
+                r" phy_type=(\d+)"), "_nr_entry", _nr_entry),
+    (re.compile(r"^RRM-NEIGHBOR-REP-REQUEST-FAILED\b"), "neighbor_report_failed", lambda m: {}),
+    (re.compile(r"^ESS-DISASSOC-IMMINENT (\d+) (\d+) ?(.*)"), "ess_disassoc_imminent",
+     lambda m: {"pmf": int(m[1]), "timeout_ms": int(m[2]), "url": m[3] or None}),
+    (re.compile(r"^SME: Trying to authenticate with " + _M + r" \(SSID='(.*)' freq=(\d+) MHz\)"),
+     "connect_attempt", lambda m: {"bssid": mac(m[1]), "ssid": m[2], "freq": int(m[3])}),
+    (re.compile(r"^Trying to associate with " + _M + r"(?: \(SSID='(.*)' freq=(\d+) MHz\))?"),
+     "associating", lambda m: {"bssid": mac(m[1]), "ssid": m[2], "freq": int(m[3]) if m[3] else None}),
+    (re.compile(r"^Associated with " + _M), "associated", lambda m: {"bssid": mac(m[1])}),
+    (re.compile(r"^WPA: Key negotiation completed with " + _M), "key_negotiation_completed",
+     lambda m: {"bssid": mac(m[1])}),
+    (re.compile(r"^State: ([A-Z0-9_]+) -> ([A-Z0-9_]+)"), "state",
+     lambda m: {"old": m[1], "new": m[2], "code": None}),
+    (re.compile(r"^nl80211: RFKILL blocked|^Interface was disabled|^nl80211: Interface down"), "radio_off",
+     lambda m: {"cause": m[0]}),
+    (re.compile(r"^nl80211: RFKILL unblocked|^Interface was enabled|^nl80211: Interface up"), "radio_on",
+     lambda m: {"cause": m[0]}),
+]
+
+_STAMP = re.compile(r"^\s*(\d{1,12}\.\d{6}): ")  # "%ld.%06u: " (wpa_debug_print_timestamp)
+_PRIO = re.compile(r"^(?:IFNAME=\S+ )?<\d>")
+_IFNAME = re.compile(r"^([A-Za-z0-9_.@-]{1,20}): ")
+
+
+def match_table(table, msg: str):
+    for rx, kind, conv in table:
+        m = rx.search(msg) if not rx.pattern.startswith("^") else rx.match(msg)
+        if m:
+            return kind, conv(m)
+    return None
+
+
+class Pending:
+    """An event being assembled from several lines (a BTM request and the
+    candidate lines after it, a run of neighbor report entries)."""
+
+    def __init__(self, ev: dict):
+        self.ev = ev
+
+    def event(self) -> Event:
+        e = self.ev
+        return Event(e["t"], e["kind"], e["fields"], e["source"], e["raw"])
+
+
+class SupplicantState:
+    """Shared line-level assembly for both supplicants."""
+
+    def __init__(self):
+        self.pending: Pending | None = None
+        self.last_transition: dict | None = None  # last btm_transition, for the response's target
+        self.last_rx_from: str | None = None
+
+    def take(self, t, kind, fields, source, raw) -> list[Event]:
+        out: list[Event] = []
+        p = self.pending
+        if kind == "_candidate":
+            if p and p.ev["kind"] == "btm_request":
+                p.ev["fields"]["candidates"].append(fields)
+            return out
+        if kind == "_valid":
+            if p and p.ev["kind"] == "btm_request":
+                p.ev["fields"]["valid_ms"] = fields["valid_ms"]
+            return out
+        if kind == "_nr_entry":
+            if p and p.ev["kind"] == "neighbor_report":
+                p.ev["fields"]["entries"].append(fields)
+                return out
+            out += self.flush()
+            self.pending = Pending({"t": t, "kind": "neighbor_report", "fields": {"entries": [fields]},
+                                   "source": source, "raw": raw})
+            return out
+        if kind == "_wnm_rx":
+            self.last_rx_from = fields["from"]
+            return out
+        out += self.flush()
+        if kind == "_ft_action_resp":
+            if fields["status"] != 0:
+                out.append(Event(t, "auth_reject", {"bssid": fields["bssid"], "status": fields["status"],
+                                                    "ft_over_ds": True}, source, raw))
+            return out
+        if kind == "btm_request":
+            fields["from"] = self.last_rx_from
+            self.last_transition = None
+            self.pending = Pending({"t": t, "kind": kind, "fields": fields, "source": source, "raw": raw})
+            return out
+        if kind == "btm_transition":
+            self.last_transition = fields
+        if kind == "btm_response":
+            # Both supplicants log the target only in the "Transition to BSS" line just before
+            # an accepting response (wnm_bss_tm_connect sends bss->bssid as the target).
+            if fields["status"] == 0 and self.last_transition:
+                fields["target"] = self.last_transition["bssid"]
+            self.last_transition = None
+        out.append(Event(t, kind, fields, source, raw))
+        return out
+
+    def flush(self) -> list[Event]:
+        if not self.pending:
+            return []
+        p, self.pending = self.pending, None
+        f = p.ev["fields"]
+        if "candidates" in f:
+            f["candidates"] = tuple(f["candidates"])
+        if "entries" in f:
+            f["entries"] = tuple(f["entries"])
+        return [p.event()]
+
+
+class WpasLogParser:
+    """Feed lines one at a time; get Events back. Never raises on bad input."""
+
+    def __init__(self, source_name: str = "wpas"):
+        self.name = source_name
+        self.n = 0
+        self.sup = SupplicantState()
+        self.last_t = 0.0
+
+    def feed_line(self, line: str, t: float | None = None, source: str | None = None) -> list[Event]:
+        self.n += 1
+        src = source or f"{self.name}:{self.n}"
+        try:
+            return self._feed(line, t, src)
+        except Exception:  # a parser bug must not kill a run; the line is kept in the source log
+            return []
+
+    def _feed(self, line: str, t, src) -> list[Event]:
+        raw = line.rstrip("\r\n")
+        msg = raw.strip()
+        m = _STAMP.match(msg)
+        if m:
+            t = float(m[1])
+            msg = msg[m.end():]
+        msg = _PRIO.sub("", msg, count=1)
+        if t is None:
+            t = self.last_t
+        self.last_t = t
+        hit = match_table(WPAS, msg) or match_table(SUPPLICANT, msg)
+        if not hit:
+            m = _IFNAME.match(msg)
+            if m:
+                rest = _PRIO.sub("", msg[m.end():], count=1)
+                hit = match_table(WPAS, rest) or match_table(SUPPLICANT, rest)
+        if not hit:
+            return []
+        kind, fields = hit
+        return self.sup.take(t, kind, fields, src, raw)
+
+    def flush(self) -> list[Event]:
+        return self.sup.flush()
+
+
+def parse_lines(lines: Iterable[str], name: str = "wpas", t: float | None = None) -> list[Event]:
+    p = WpasLogParser(name)
+    out: list[Event] = []
+    for i, line in enumerate(lines, 1):
+        out += p.feed_line(line, t, f"{name}:{i}")
+    return out + p.flush()
+
+
+def parse_text(text: str, name: str = "wpas") -> list[Event]:
+    return parse_lines(text.splitlines(), name)
+
+
+# ---------------------------------------------------------------------------
+# Indications (see devices/INDICATIONS.md, section "wpa_supplicant")
+
+IDLE, CONNECTING, OP, ROAMING = "idle", "connecting", "op", "roaming"
+
+
+class _Tracker:
+    def __init__(self):
+        self.out: list[Indication] = []
+        self.state = IDLE
+        self.current: str | None = None  # BSSID we are connected to
+        self.assoc: str | None = None  # BSSID of the open association, "" if unknown
+        self.assoc_open = False
+        self.pending_btm: dict | None = None  # btm_transition since the last connect
+        self.ft_ds = False
+        self.media_up = False
+
+    def ind(self, e: Event, kind: Ind, bssid=None, status=None, reason=None):
+        self.out.append(Indication(e.t, kind, bssid, status, reason, e.source))
+
+    def start_assoc(self, e, bssid):
+        if self.assoc_open:
+            self.ind(e, Ind.ASSOCIATION_COMPLETION, self.assoc, FAILURE, "superseded by a new attempt")
+        self.assoc_open, self.assoc = True, bssid
+        self.ind(e, Ind.ASSOCIATION_START, bssid)
+
+    def fail_assoc(self, e, bssid, reason):
+        if self.assoc_open:
+            self.ind(e, Ind.ASSOCIATION_COMPLETION, self.assoc or bssid, FAILURE, reason)
+            self.assoc_open = False
+
+    def roam_reason(self, target) -> str:
+        if self.pending_btm and (target is None or self.pending_btm.get("bssid") == target):
+            return "BTM request (transition to %s)" % self.pending_btm.get("bssid")
+        if self.ft_ds:
+            return "requested FT over the DS"
+        return "supplicant-initiated (authentication to another BSS while connected)"
+
+
+def to_indications(events: Iterable[Event]) -> list[Indication]:
+    tr = _Tracker()
+    for e in events:
+        k, b = e.kind, e.get("bssid")
+        if k == "btm_transition":
+            tr.pending_btm = dict(e.fields)
+            if tr.state == IDLE and e.get("old_bssid"):
+                tr.state, tr.current, tr.media_up = OP, e.get("old_bssid"), True  # log began mid-connection
+        elif k == "btm_request" and tr.state == IDLE and e.get("from"):
+            tr.state, tr.current, tr.media_up = OP, e.get("from"), True
+        elif k == "state" and tr.state == IDLE and e.get("old") == "COMPLETED":
+            tr.state, tr.media_up = OP, True
+        elif k in ("connect_attempt", "associating"):
+            if k == "associating" and tr.assoc_open:
+                continue  # the attempt already began with its authentication
+            if tr.state == IDLE:
+                tr.state = CONNECTING
+                tr.ind(e, Ind.CONNECTION_START)
+                tr.start_assoc(e, b)
+            elif tr.state == OP:
+                tr.ft_ds = bool(e.get("ft_over_ds"))
+                tr.state = ROAMING
+                tr.ind(e, Ind.ROAMING_START, reason=tr.roam_reason(b))
+                tr.start_assoc(e, b)
+            else:
+                tr.start_assoc(e, b)
+        elif k == "associated":
+            if tr.state == OP and b and b != tr.current:
+                tr.state = ROAMING  # the driver reassociated without an SME authentication line
+                tr.ind(e, Ind.ROAMING_START, reason="driver-initiated reassociation")
+                tr.start_assoc(e, b)
+        elif k in ("assoc_reject", "auth_reject"):
+            reason = f"{k} status={e.get('status')}"
+            if tr.state in (CONNECTING, ROAMING):
+                tr.fail_assoc(e, b, reason)
+            if tr.state == ROAMING:
+                tr.ind(e, Ind.ROAMING_COMPLETION, b, FAILURE, reason)
+                if e.get("ft_over_ds"):
+                    tr.state = OP  # over the DS the old association was never left
+                else:
+                    tr.state = IDLE  # authenticating elsewhere tore down the old link
+                    if tr.media_up:
+                        tr.media_up = False
+                        tr.ind(e, Ind.MEDIA_DISCONNECT, tr.current, reason=reason)
+                tr.pending_btm = None
+        elif k == "disconnected":
+            reason = f"reason={e.get('reason')}" + (" locally_generated" if e.get("locally_generated") else "")
+            if tr.state == ROAMING and b and b == tr.current and tr.assoc and tr.assoc != b:
+                # the old link went down while the new association is still under way
+                if tr.media_up:
+                    tr.media_up = False
+                    tr.ind(e, Ind.MEDIA_DISCONNECT, b, reason=reason)
+                continue
+            if tr.state in (CONNECTING, ROAMING):
+                tr.fail_assoc(e, b, "disconnected " + reason)
+            if tr.state == ROAMING:
+                tr.ind(e, Ind.ROAMING_COMPLETION, b, FAILURE, "disconnected " + reason)
+            if tr.media_up:
+                tr.media_up = False
+                tr.ind(e, Ind.MEDIA_DISCONNECT, b, reason=reason)
+            if tr.state != CONNECTING:
+                tr.state = IDLE
+            tr.pending_btm = None
+        elif k == "radio_off" and tr.state == ROAMING:
+            tr.fail_assoc(e, None, "radio off")
+            tr.ind(e, Ind.ROAMING_COMPLETION, None, FAILURE, "radio off")
+            tr.state = IDLE if not tr.media_up else OP
+        elif k == "connected":
+            if tr.state == CONNECTING:
+                if not tr.assoc_open:
+                    tr.start_assoc(e, b)  # only when the trace lacks the attempt lines
+                tr.ind(e, Ind.ASSOCIATION_COMPLETION, b, SUCCESS)
+                tr.assoc_open = False
+                tr.ind(e, Ind.CONNECTION_COMPLETION, b, SUCCESS)
+                if not tr.media_up:
+                    tr.media_up = True
+                    tr.ind(e, Ind.MEDIA_CONNECT, b)
+            elif tr.state == ROAMING:
+                tr.ind(e, Ind.ASSOCIATION_COMPLETION, b, SUCCESS)
+                tr.assoc_open = False
+                tr.ind(e, Ind.ROAMING_COMPLETION, b, SUCCESS)
+                if not tr.media_up:
+                    tr.media_up = True  # the link had gone down during the roam
+                    tr.ind(e, Ind.MEDIA_CONNECT, b)
+            elif tr.state == IDLE or not tr.media_up:
+                tr.media_up = True  # link came up with no visible connection operation
+                tr.ind(e, Ind.MEDIA_CONNECT, b)
+            # in OP with the same BSSID: a PTK rekey re-enters COMPLETED; nothing to indicate
+            tr.state, tr.current, tr.pending_btm, tr.ft_ds = OP, b, None, False
+    return tr.out

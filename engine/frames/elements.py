@@ -1,0 +1,218 @@
+"""Parsers of element bodies into plain values. Clauses are IEEE 802.11-2020."""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from engine import ies
+from engine.ies import MalformedFrame
+from engine.models import BeaconReport, BeaconRequest, NeighborEntry
+from engine.frames.header import mac
+
+EID_MEAS_REQ, EID_MEAS_REP, EID_NR, EID_MDE, EID_FTE, EID_TIE = 38, 39, 52, 54, 55, 56
+EID_RSNE, EID_RM_CAPS, EID_EXT_CAPS = 48, 70, 127
+MEAS_BEACON = 5
+
+
+def _need(body: bytes, n: int, what: str) -> None:
+    if len(body) < n:
+        raise MalformedFrame(f"{what} body of {len(body)} octets is shorter than {n}")
+
+
+# 9.4.2.36, Figure 9-338 (BSSID Information field), little-endian bit numbering.
+BSSID_INFO_BITS = {
+    "reachability": (0, 2), "security": (2, 1), "key_scope": (3, 1),
+    "spectrum_mgmt": (4, 1), "qos": (5, 1), "apsd": (6, 1), "radio_measurement": (7, 1),
+    "delayed_ba": (8, 1), "immediate_ba": (9, 1), "mobility_domain": (10, 1),
+    "ht": (11, 1), "vht": (12, 1), "ftm": (13, 1),
+}
+
+
+def bssid_info_fields(info: int) -> dict[str, int]:
+    return {k: (info >> b) & ((1 << w) - 1) for k, (b, w) in BSSID_INFO_BITS.items()}
+
+
+def neighbor_entry(body: bytes) -> NeighborEntry:
+    """Neighbor Report element body (9.4.2.36)."""
+    _need(body, 13, "Neighbor Report")
+    info, op_class, chan, phy = struct.unpack_from("<IBBB", body, 6)
+    subs = tuple((e.id, e.body) for e in ies.walk(body, 13, what="Neighbor Report subelements"))
+    pref = None
+    for sid, sbody in subs:
+        if sid == 3:  # BSS Transition Candidate Preference (9.4.2.36, Table 9-178)
+            _need(sbody, 1, "Candidate Preference subelement")
+            pref = sbody[0]
+            break
+    return NeighborEntry(mac(body[:6]), info, op_class, chan, phy, pref, subs)
+
+
+def neighbor_entries(buf: bytes, start: int = 0) -> tuple[NeighborEntry, ...]:
+    """Every Neighbor Report element among the elements of buf[start:]."""
+    return tuple(neighbor_entry(e.body) for e in ies.walk(buf, start) if e.id == EID_NR)
+
+
+@dataclass(frozen=True)
+class MobilityDomain:
+    """MDE (9.4.2.46): MDID in wire order and the FT Capability and Policy field."""
+    mdid: bytes
+    ft_capability: int
+
+    @property
+    def ft_over_ds(self) -> bool:
+        return bool(self.ft_capability & 0x01)
+
+    @property
+    def resource_request(self) -> bool:
+        return bool(self.ft_capability & 0x02)
+
+
+def mobility_domain(body: bytes) -> MobilityDomain:
+    _need(body, 3, "MDE")
+    return MobilityDomain(bytes(body[:2]), body[2])
+
+
+@dataclass(frozen=True)
+class FastTransition:
+    """FTE (9.4.2.47)."""
+    mic_control: int  # b0 RSNXE Used, b8-b15 Element Count
+    mic: bytes
+    anonce: bytes
+    snonce: bytes
+    r1kh_id: bytes | None = None  # subelement 1
+    gtk: bytes | None = None  # subelement 2 body
+    r0kh_id: bytes | None = None  # subelement 3
+    subelements: tuple[tuple[int, bytes], ...] = ()
+
+    @property
+    def element_count(self) -> int:
+        return self.mic_control >> 8
+
+    @property
+    def rsnxe_used(self) -> bool:
+        return bool(self.mic_control & 0x01)
+
+
+def fast_transition(body: bytes, mic_len: int = 16) -> FastTransition:
+    """mic_len is 16, or 24 for the SHA-384 FT AKMs (Table 9-183)."""
+    fixed = 2 + mic_len + 64
+    _need(body, fixed, "FTE")
+    mc = struct.unpack_from("<H", body, 0)[0]
+    mic = bytes(body[2:2 + mic_len])
+    anonce = bytes(body[2 + mic_len:34 + mic_len])
+    snonce = bytes(body[34 + mic_len:fixed])
+    subs = tuple((e.id, e.body) for e in ies.walk(body, fixed, what="FTE subelements"))
+    found = {}
+    for sid, sbody in subs:
+        found.setdefault(sid, sbody)
+    if 1 in found and len(found[1]) != 6:
+        raise MalformedFrame(f"FTE R1KH-ID subelement length {len(found[1])} is not 6")
+    return FastTransition(mc, mic, anonce, snonce, found.get(1), found.get(2), found.get(3), subs)
+
+
+@dataclass(frozen=True)
+class TimeoutInterval:
+    """TIE (9.4.2.49): type 1 reassociation deadline, 2 key lifetime, 3 comeback time."""
+    type: int
+    value: int
+
+
+def timeout_interval(body: bytes) -> TimeoutInterval:
+    _need(body, 5, "TIE")
+    return TimeoutInterval(body[0], struct.unpack_from("<I", body, 1)[0])
+
+
+@dataclass(frozen=True)
+class Rsne:
+    """RSNE (9.4.2.24). Suites of OUI 00-0F-AC are given as their type number,
+    others as the full 32-bit selector."""
+    version: int
+    group_cipher: int | None = None
+    pairwise: tuple[int, ...] = ()
+    akms: tuple[int, ...] = ()
+    capabilities: int | None = None
+    pmkids: tuple[bytes, ...] = ()
+    group_mgmt_cipher: int | None = None
+
+
+def _suite(b: bytes) -> int:
+    if b[:3] == b"\x00\x0f\xac":
+        return b[3]
+    return int.from_bytes(b, "big")
+
+
+def rsne(body: bytes) -> Rsne:
+    """Fields after the version are optional but must end on a field boundary."""
+    _need(body, 2, "RSNE")
+    pos, n = 2, len(body)
+    out: dict = {"version": struct.unpack_from("<H", body, 0)[0]}
+
+    def take(k: int, what: str) -> bytes:
+        nonlocal pos
+        if pos + k > n:
+            raise MalformedFrame(f"RSNE {what} runs past the element ({n} octets)")
+        b = body[pos:pos + k]
+        pos += k
+        return b
+
+    if pos < n:
+        out["group_cipher"] = _suite(take(4, "group cipher"))
+    for key in ("pairwise", "akms"):
+        if pos < n:
+            count = struct.unpack("<H", take(2, f"{key} count"))[0]
+            out[key] = tuple(_suite(take(4, f"{key} list")) for _ in range(count))
+    if pos < n:
+        out["capabilities"] = struct.unpack("<H", take(2, "capabilities"))[0]
+    if pos < n:
+        count = struct.unpack("<H", take(2, "PMKID count"))[0]
+        out["pmkids"] = tuple(bytes(take(16, "PMKID list")) for _ in range(count))
+    if pos < n:
+        out["group_mgmt_cipher"] = _suite(take(4, "group management cipher"))
+    return Rsne(**out)
+
+
+# --- Radio measurement (9.4.2.20, 9.4.2.21) ---
+
+def beacon_request(meas_token: int, req_mode: int, body: bytes,
+                   dialog_token: int | None = None) -> BeaconRequest:
+    """Beacon request (9.4.2.20.7): body after the measurement type octet."""
+    _need(body, 13, "Beacon request")
+    op_class, chan, rand, dur, mode = struct.unpack_from("<BBHHB", body, 0)
+    kw: dict = {}
+    reports = []
+    for e in ies.walk(body, 13, what="Beacon request subelements"):
+        if e.id == 0 and "ssid" not in kw:
+            kw["ssid"] = e.body
+        elif e.id == 2 and e.body and "reporting_detail" not in kw:
+            kw["reporting_detail"] = e.body[0]
+        elif e.id == 10:
+            kw["request_ids"] = kw.get("request_ids", ()) + tuple(e.body)
+        elif e.id == 51 and e.body:
+            reports.append((e.body[0], tuple(e.body[1:])))
+        elif e.id == 164 and e.body:
+            kw["last_indication"] = e.body[0] == 1
+    return BeaconRequest(meas_token, op_class, chan, rand, dur, mode, mac(body[7:13]),
+                         ap_channel_reports=tuple(reports), dialog_token=dialog_token,
+                         request_mode=req_mode, **kw)
+
+
+def beacon_report(token: int, mode: int, body: bytes,
+                  measurement_token: int | None = None) -> BeaconReport:
+    """Beacon report (9.4.2.21.7): body after the measurement type octet.
+
+    A report with a late/incapable/refused mode may carry no body at all."""
+    if not body and mode & 0x07:
+        return BeaconReport(token, mode, measurement_token=measurement_token)
+    _need(body, 26, "Beacon report")
+    op_class, chan, tsf, dur, finfo, rcpi, rsni = struct.unpack_from("<BBQHBBB", body, 0)
+    antenna, parent_tsf = struct.unpack_from("<BI", body, 21)
+    kw: dict = {}
+    for e in ies.walk(body, 26, what="Beacon report subelements"):
+        if e.id == 1 and "frame_body" not in kw:
+            kw["frame_body"] = e.body
+        elif e.id == 2 and "frame_body_fragment" not in kw:
+            kw["frame_body_fragment"] = e.body
+        elif e.id == 164 and e.body:
+            kw["last_indication"] = e.body[0] == 1
+    return BeaconReport(token, mode, op_class, chan, tsf, dur, finfo, rcpi, rsni,
+                        mac(body[15:21]), antenna, parent_tsf,
+                        measurement_token=measurement_token, **kw)

@@ -1,0 +1,241 @@
+"""The FT checks: each exchange and initial association becomes Verdicts, each naming
+its IEEE 802.11-2020 clause. FT authentication sequence messages: 13.8.2 (1st) ..
+13.8.5 (4th); over the air 13.5.2, over the DS 13.5.4, reassociation 13.7.1."""
+from __future__ import annotations
+
+from engine.ies import MalformedFrame, split
+from engine.verdict import INFO, Verdict, check
+
+from . import frame as fr
+from .keys import Secrets
+from .mic import aes_cmac, mic_parts, verify_mic
+from .model import FTExchange, InitialFTAssociation, _Msg
+
+C = "IEEE 802.11-2020 "
+CL_AIR, CL_DS, CL_REASSOC = "13.5.2", "13.5.4", "13.7.1"
+CL_MSG = {1: "13.8.2", 2: "13.8.3", 5: "13.8.4", 6: "13.8.5"}  # FT auth sequence messages
+CL_MDE, CL_FTE, CL_INIT = "9.4.2.46", "9.4.2.47", "13.4.2"
+
+
+def cl(*numbers: str) -> str:
+    return C + ", ".join(numbers)
+
+
+def ev(*idx) -> tuple[str, ...]:
+    return tuple(f"frame {i}" for i in idx if i is not None)
+
+
+def _hex(b) -> str:
+    return "none" if b is None else b.hex()
+
+
+def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
+    v: list[Verdict] = []
+    seq_clause = cl(CL_DS if x.over_ds else CL_AIR)
+    kind = "FT Request/Response" if x.over_ds else "FT Authentication seq 1/2"
+    req, rsp, rq, rs = x.request, x.response, x.reassoc_req, x.reassoc_resp
+    missing = [n for n, m in (("request", req), ("response", rsp), ("reassociation request", rq),
+                              ("reassociation response", rs)) if m is None]
+    if x.over_ds is None:
+        v.append(Verdict("FT-SEQUENCE", cl(CL_REASSOC), INFO,
+                         "FT Request/Response or FT Authentication before the reassociation",
+                         "none seen (protected or not captured)", ev(rq and rq.index)))
+        missing = [n for n in missing if n not in ("request", "response")]
+    v.append(check("FT-SEQUENCE", seq_clause, not missing,
+                   f"{kind} then Reassociation Request/Response STA {x.sta} -> {x.target}",
+                   "complete" if not missing else "missing " + ", ".join(missing),
+                   ev(*(m.index for m in x._msgs()))))
+    if rsp is not None:
+        v.append(check("FT-AUTH-STATUS", seq_clause, rsp.status == 0, "status 0",
+                       f"status {rsp.status}", ev(rsp.index)))
+    # nonce echoes
+    # references: the STA's first FT frame for the SNonce, the AP's for the ANonce;
+    # without the authentication exchange, the Reassociation Request
+    ref_sn = next((m.fte.snonce for m in (req, rq) if m and m.fte), None)
+    ref_an = next((m.fte.anonce for m in (rsp, rq) if m and m.fte), None)
+    sn_bad, an_bad, checked = [], [], False
+    for m, n in ((rsp, 2), (rq, 5), (rs, 6)):
+        if m is None:
+            continue
+        if m.fte is None:
+            v.append(check("FT-FTE", cl(CL_MSG[n]), False, "an FTE", "no FTE", ev(m.index)))
+            continue
+        if ref_sn is not None:
+            checked = True
+            if m.fte.snonce != ref_sn:
+                sn_bad.append(m.index)
+        if n in (5, 6) and ref_an is not None:
+            if m.fte.anonce != ref_an:
+                an_bad.append(m.index)
+    if req is not None and req.fte is None:
+        v.append(check("FT-FTE", cl(CL_MSG[1]), False, "an FTE", "no FTE", ev(req.index)))
+    if checked:
+        x.snonce_ok = not sn_bad
+        v.append(check("FT-SNONCE", cl(CL_MSG[2], CL_MSG[5], CL_MSG[6]), x.snonce_ok,
+                       f"SNonce {_hex(ref_sn)} echoed", "mismatch in " + ", ".join(ev(*sn_bad))
+                       if sn_bad else "echoed", ev(*(m.index for m in x._msgs()))))
+    if ref_an is not None and (rq or rs):
+        x.anonce_ok = not an_bad
+        v.append(check("FT-ANONCE", cl(CL_MSG[5], CL_MSG[6]), x.anonce_ok,
+                       f"ANonce {_hex(ref_an)} echoed", "mismatch in " + ", ".join(ev(*an_bad))
+                       if an_bad else "echoed",
+                       ev(rsp and rsp.index, rq and rq.index, rs and rs.index)))
+    # MDE
+    mdes = [(m.index, m.mde) for m in x._msgs()]
+    present = [(i, s) for i, s in mdes if s is not None]
+    absent = [i for i, s in mdes if s is None]
+    if mdes:
+        same = len({s for _, s in present}) <= 1
+        x.mde_ok = same and not absent
+        obs = ("MDE " + present[0][1].hex() + " in all" if x.mde_ok else
+               "; ".join([f"frame {i}: {_hex(s)}" for i, s in present]
+                         + [f"frame {i}: no MDE" for i in absent]))
+        v.append(check("FT-MDE", cl(CL_MDE, "13.8.2-13.8.5"), x.mde_ok,
+                       "the same MDE in every FT frame", obs, ev(*(i for i, _ in mdes))))
+        if x.beacon_mde is not None and present:
+            bi, bm = x.beacon_mde
+            v.append(check("FT-MDE-BEACON", cl(CL_MDE, CL_MSG[1]), present[0][1] == bm,
+                           f"MDE {bm.hex()} as the target advertises",
+                           f"MDE {present[0][1].hex()}", ev(bi, present[0][0])))
+    # keys: PMKR0Name / PMKR1Name / MICs
+    keys = None
+    src = next((m.fte for m in (rq, rs, rsp) if m and m.fte and m.fte.r0kh_id and m.fte.r1kh_id),
+               None)
+    mdid = present[0][1][2:4] if present else None
+    if secrets is not None and x.akm != fr.FT_PSK:
+        v.append(Verdict("FT-KEYS", cl("12.7.1.7"), INFO, "AKM 00-0F-AC:4 (FT-PSK)",
+                         f"AKM {x.akm}", ev(*(m.index for m in x._msgs())),
+                         "key checks cover FT-PSK only"))
+    elif secrets is not None and src is not None and mdid is not None:
+        keys = secrets.keys(mdid, src.r0kh_id, src.r1kh_id, x.sta)
+    elif secrets is not None:
+        v.append(Verdict("FT-KEYS", cl("12.7.1.7"), INFO,
+                         "R0KH-ID, R1KH-ID (FTE) and MDID to derive keys",
+                         "missing from the captured frames", ev(*(m.index for m in x._msgs()))))
+    if req is not None and req.rsne is not None and keys is not None:
+        ok = list(req.rsne.pmkids) == [keys.pmkr0name]
+        v.append(check("FT-PMKR0NAME", cl(CL_MSG[1], "12.7.1.7.3"), ok,
+                       f"PMKID list [{keys.pmkr0name.hex()}]",
+                       "[" + ", ".join(p.hex() for p in req.rsne.pmkids) + "]", ev(req.index)))
+    if rq is not None:
+        pmkids = list(rq.rsne.pmkids) if rq.rsne else None
+        obs = "no RSNE" if pmkids is None else "[" + ", ".join(p.hex() for p in pmkids) + "]"
+        if keys is not None:
+            x.pmkr1name_ok = pmkids == [keys.pmkr1name]
+            v.append(check("FT-PMKR1NAME", cl(CL_MSG[5], "12.7.1.7.4"), x.pmkr1name_ok,
+                           f"PMKID list [{keys.pmkr1name.hex()}]", obs, ev(rq.index)))
+        else:
+            v.append(Verdict("FT-PMKR1NAME", cl(CL_MSG[5], "12.7.1.7.4"), INFO,
+                             "PMKR1Name in the PMKID list", obs, ev(rq.index),
+                             "not verified: no PMK/passphrase and SSID given"))
+    for m, n, attr in ((rq, 5, "mic5_ok"), (rs, 6, "mic6_ok")):
+        if m is None or m.fte is None:
+            continue
+        v += _judge_mic(x, m, n, attr, keys, req, rsp)
+    # after the reassociation
+    if rs is not None:
+        v.append(check("FT-REASSOC-STATUS", cl(CL_REASSOC, "9.4.1.9"), rs.status == 0,
+                       "status 0", f"status {rs.status}", ev(rs.index)))
+        v.append(check("FT-NO-4WAY", cl(CL_DS if x.over_ds else CL_AIR, CL_REASSOC),
+                       not x.eapol_after,
+                       "no EAPOL-Key 4-way handshake after the FT reassociation",
+                       f"{len(x.eapol_after)} EAPOL-Key message(s)" if x.eapol_after else "none",
+                       ev(rs.index, *x.eapol_after)))
+        start = x._msgs()[0]
+        v.append(Verdict("FT-LATENCY", cl("13.5.1"), INFO,
+                         "time from the first FT frame to the Reassociation Response",
+                         f"{x.latency_us} us", ev(start.index, rs.index)))
+    return v
+
+
+def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
+    v = []
+    rule = f"FT-MIC-{n}"
+    if x.akm != fr.FT_PSK:
+        return [Verdict(rule, cl(CL_MSG[n]), INFO, "FTE MIC verified with the KCK",
+                        f"AKM {x.akm}", ev(m.index), "MIC checks cover FT-PSK only")]
+    try:
+        parts = mic_parts(m.raw)
+    except MalformedFrame as err:
+        setattr(x, attr, False)
+        return [check(rule, cl(CL_MSG[n]), False, "RSNE, MDE and FTE to compute the MIC over",
+                      str(err), ev(m.index))]
+    v.append(check("FT-MIC-COUNT", cl(CL_FTE), m.fte.element_count == parts.element_count,
+                   f"MIC Control Element Count {parts.element_count}",
+                   f"{m.fte.element_count}", ev(m.index)))
+    if keys is None:
+        v.append(Verdict(rule, cl(CL_MSG[n]), INFO, "FTE MIC verified with the KCK",
+                         f"MIC {parts.received_mic.hex()}", ev(m.index),
+                         "not verified: keys unknown"))
+        return v
+    # The PTK comes from the SNonce/ANonce of the authentication exchange (13.8.3);
+    # without it, from this frame's FTE.
+    sn = req.fte.snonce if req and req.fte else m.fte.snonce
+    an = rsp.fte.anonce if rsp and rsp.fte else m.fte.anonce
+    ptk = keys.ptk(sn, an, x.target)
+    r = verify_mic(ptk.kck, m.raw)
+    setattr(x, attr, r.ok)
+    v.append(check(rule, cl(CL_MSG[n], "12.7.1.7.5"), r.ok, f"MIC {r.expected.hex()}",
+                   f"MIC {r.observed.hex()}", ev(m.index)))
+    return v
+
+
+def judge_initial(a: InitialFTAssociation, secrets: Secrets | None) -> list[Verdict]:
+    v: list[Verdict] = []
+    rq, rs, h = a.request, a.response, a.handshake
+    if rs is None:
+        v.append(check("FT-INIT-ASSOC", cl(CL_INIT), False, "an Association Response",
+                       "none", ev(rq.index)))
+        return v
+    v.append(check("FT-INIT-ASSOC", cl(CL_INIT), rs.status == 0, "status 0",
+                   f"status {rs.status}", ev(rs.index)))
+    if a.beacon_mde is not None:
+        bi, bm = a.beacon_mde
+        v.append(check("FT-MDE-BEACON", cl(CL_MDE, CL_INIT), rq.mde == bm,
+                       f"MDE {bm.hex()} as the AP advertises", f"MDE {_hex(rq.mde)}",
+                       ev(bi, rq.index)))
+    if rs.status != 0:
+        return v
+    have = sorted(h.messages) if h else []
+    v.append(check("FT-INIT-4WAY", cl(CL_INIT, "12.7.6"), h is not None and h.complete,
+                   "EAPOL-Key messages 1, 2, 3 and 4",
+                   "messages " + ", ".join(map(str, have)) if have else "none",
+                   ev(*([i for k in have for i in h.messages[k]] if h else [rs.index]))))
+    if h is None or h.m2 is None:
+        return v
+    m2i = h.messages[2][0]
+    try:
+        m2_elems, err = split(h.m2.key_data, what="M2 Key Data")
+        if err is not None:
+            raise err
+        rsne = next((fr.parse_rsne(e.body) for e in m2_elems if e.id == fr.EID_RSNE), None)
+        fte = next((fr.parse_fte(e.body, fr.fte_mic_len(rq.akm)) for e in m2_elems
+                    if e.id == fr.EID_FTE), None)
+        mde = next((e.body for e in m2_elems if e.id == fr.EID_MDE), None)
+    except MalformedFrame as err:
+        v.append(check("FT-FRAME", cl("12.7.2"), False, "well-formed M2 Key Data", str(err),
+                       ev(m2i)))
+        return v
+    pmkids = list(rsne.pmkids) if rsne else None
+    obs = "no RSNE" if pmkids is None else "[" + ", ".join(p.hex() for p in pmkids) + "]"
+    known = (fte is not None and fte.r0kh_id and fte.r1kh_id and mde is not None
+             and len(mde) == 3)
+    if secrets is None or rq.akm != fr.FT_PSK or not known:
+        v.append(Verdict("FT-INIT-PMKR1NAME", cl(CL_INIT, "12.7.1.7.4"), INFO,
+                         "PMKR1Name in the M2 PMKID list", obs, ev(m2i),
+                         "not verified: not FT-PSK, or keys or R0KH-ID/R1KH-ID/MDE unknown"))
+        return v
+    keys = secrets.keys(mde[:2], fte.r0kh_id, fte.r1kh_id, a.sta)
+    a.pmkr1name_ok = pmkids == [keys.pmkr1name]
+    v.append(check("FT-INIT-PMKR1NAME", cl(CL_INIT, "12.7.1.7.4"), a.pmkr1name_ok,
+                   f"PMKID list [{keys.pmkr1name.hex()}]", obs, ev(m2i)))
+    if h.anonce is not None:
+        ptk = keys.ptk(h.m2.nonce, h.anonce, a.ap)
+        data = bytearray(h.m2.eapol)
+        data[81:97] = bytes(16)  # Key MIC at EAPOL header 4 + 77
+        want = aes_cmac(ptk.kck, bytes(data))
+        a.m2_mic_ok = want == h.m2.mic
+        v.append(check("FT-INIT-M2-MIC", cl("12.7.2", CL_INIT), a.m2_mic_ok,
+                       f"Key MIC {want.hex()}", f"Key MIC {h.m2.mic.hex()}",
+                       ev(h.messages[1][-1], m2i)))
+    return v

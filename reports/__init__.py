@@ -1,0 +1,1 @@
+"""roamcert reports: run summary, Allure enrichment, timelines, certificate, release gate."""

@@ -1,0 +1,209 @@
+"""The release gate: compare two runs' summary.json, case by case (case id + DUT).
+
+Regressions (exit 1 unless waived):
+  - new failure: failed/error now, passed/skipped/absent in the baseline;
+  - new skip: skipped now, passed in the baseline (a capability silently dropped);
+  - missing: passed in the baseline, absent now.
+Also reported, never gating: fixed cases, still failing, changed (same outcome class
+but a different verdict or a different set of failed rules), new cases.
+
+A waiver file is JSON: a list (or {"waivers": [...]}) of
+  {"case_id": "BTM-04", "reason": "vendor bug #123", "expires": "2026-12-31", "dut": "esp32"}
+("dut" optional). A waiver is valid through its expiry date; expired ones do not apply.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from reports import summary as sm
+
+BAD = ("failed", "error")
+
+
+class GateInputError(Exception):
+    """A summary or waiver file is unreadable or malformed."""
+
+
+@dataclass(frozen=True)
+class Waiver:
+    case_id: str
+    reason: str
+    expires: date
+    dut: str | None = None
+
+    def covers(self, case_id: str, dut: str) -> bool:
+        return self.case_id == case_id and (self.dut is None or self.dut == dut)
+
+
+@dataclass
+class Change:
+    kind: str  # new_failure, new_skip, missing, fixed, still_failing, changed, new_case
+    case_id: str
+    dut: str
+    before: str | None
+    after: str | None
+    detail: str = ""
+    waiver: Waiver | None = None
+
+    @property
+    def regression(self) -> bool:
+        return self.kind in ("new_failure", "new_skip", "missing")
+
+    def label(self) -> str:
+        return f"{self.case_id} [{self.dut}]" if self.dut else self.case_id
+
+
+@dataclass
+class Result:
+    changes: list[Change] = field(default_factory=list)
+    expired: list[Waiver] = field(default_factory=list)
+    unused: list[Waiver] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def blocking(self) -> list[Change]:
+        return [c for c in self.changes if c.regression and c.waiver is None]
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.blocking else 0
+
+
+def load_waivers(path: str | Path) -> list[Waiver]:
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise GateInputError(f"{path}: no such waiver file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise GateInputError(f"{path}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise GateInputError(f"{path}: not valid JSON: {e}") from None
+    if isinstance(data, dict):
+        data = data.get("waivers")
+    if not isinstance(data, list):
+        raise GateInputError(f"{path}: expected a list of waivers (or {{\"waivers\": [...]}})")
+    out = []
+    for i, w in enumerate(data):
+        if not isinstance(w, dict):
+            raise GateInputError(f"{path}: waiver #{i} is not an object")
+        missing = [k for k in ("case_id", "reason", "expires") if not w.get(k)]
+        if missing:
+            raise GateInputError(f"{path}: waiver #{i} lacks {', '.join(missing)}")
+        try:
+            exp = date.fromisoformat(str(w["expires"]))
+        except ValueError:
+            raise GateInputError(f"{path}: waiver #{i}: expires must be YYYY-MM-DD, got {w['expires']!r}") from None
+        out.append(Waiver(str(w["case_id"]), str(w["reason"]), exp, str(w["dut"]) if w.get("dut") else None))
+    return out
+
+
+def _index(data: dict, which: str, notes: list[str]) -> dict[tuple[str, str], dict]:
+    out = {}
+    for c in data["cases"]:
+        key = (str(c["case_id"]), str(c.get("dut") or ""))
+        if key in out:
+            notes.append(f"{which}: {key[0]} [{key[1]}] appears more than once; the last one counts")
+        out[key] = c
+    return out
+
+
+def _failed_rules(c: dict) -> set[str]:
+    return {str(v.get("rule")) for v in c.get("verdicts") or [] if isinstance(v, dict) and v.get("status") == "fail"}
+
+
+def compare(baseline: dict, current: dict, waivers=(), today: date | None = None) -> Result:
+    today = today or date.today()
+    res = Result()
+    base = _index(baseline, "baseline", res.notes)
+    cur = _index(current, "current", res.notes)
+    for key in list(base) + [k for k in cur if k not in base]:
+        b, c = base.get(key), cur.get(key)
+        bv, cv = (b or {}).get("verdict"), (c or {}).get("verdict")
+        reason = (c or {}).get("reason") or ""
+        kind, detail = None, ""
+        if c is None:
+            if bv == "passed":
+                kind, detail = "missing", "passed in the baseline, not run now"
+        elif b is None:
+            kind = "new_failure" if cv in BAD else "new_case"
+            detail = reason
+        elif cv in BAD and bv not in BAD:
+            kind, detail = "new_failure", reason
+        elif cv == "skipped" and bv == "passed":
+            kind, detail = "new_skip", reason
+        elif bv in BAD and cv == "passed":
+            kind = "fixed"
+        elif bv in BAD and cv in BAD:
+            fb, fc = _failed_rules(b), _failed_rules(c)
+            if bv != cv or fb != fc:
+                kind = "changed"
+                detail = f"{bv} -> {cv}; failed rules {sorted(fb)} -> {sorted(fc)}"
+            else:
+                kind, detail = "still_failing", reason
+        elif bv != cv:
+            kind = "changed"
+            detail = f"{bv} -> {cv}" + (f": {reason}" if reason else "")
+        if kind:
+            res.changes.append(Change(kind, key[0], key[1], bv, cv, detail))
+    used = set()
+    for ch in res.changes:
+        if not ch.regression:
+            continue
+        for w in waivers:
+            if not w.covers(ch.case_id, ch.dut):
+                continue
+            if w.expires < today:
+                if w not in res.expired:
+                    res.expired.append(w)
+                continue
+            ch.waiver = w
+            used.add(w)
+            break
+    res.unused = [w for w in waivers if w not in used and w not in res.expired and w.expires >= today]
+    return res
+
+
+_TITLES = [("new_failure", "New failures"), ("new_skip", "New skips (passed in the baseline)"),
+           ("missing", "Missing (passed in the baseline, not run now)"), ("changed", "Changed"),
+           ("fixed", "Fixed"), ("still_failing", "Still failing"), ("new_case", "New cases")]
+
+
+def report(res: Result, base_name: str = "baseline", cur_name: str = "current") -> str:
+    lines = [f"gate: {base_name} -> {cur_name}"]
+    for kind, title in _TITLES:
+        chs = [c for c in res.changes if c.kind == kind]
+        if not chs:
+            continue
+        lines.append(f"{title}: {len(chs)}")
+        for c in chs:
+            tail = f" — {c.detail.splitlines()[0][:160]}" if c.detail.strip() else ""
+            w = f"  [waived until {c.waiver.expires}: {c.waiver.reason}]" if c.waiver else ""
+            lines.append(sm.printable(f"  {c.label()}: {c.before or 'absent'} -> {c.after or 'absent'}{tail}{w}"))
+    for w in res.expired:
+        lines.append(sm.printable(f"waiver for {w.case_id}{' [' + w.dut + ']' if w.dut else ''} expired on "
+                                  f"{w.expires}: it does not apply ({w.reason})"))
+    for w in res.unused:
+        lines.append(sm.printable(f"note: waiver for {w.case_id} matched no regression"))
+    lines += [sm.printable(f"note: {n}") for n in res.notes]
+    n = len(res.blocking)
+    waived = sum(1 for c in res.changes if c.regression and c.waiver)
+    lines.append(f"result: {'FAIL' if n else 'PASS'} — {n} unwaived regression(s), {waived} waived")
+    return "\n".join(lines)
+
+
+def run(baseline: str, current: str, waivers: str | None = None, today: date | None = None,
+        out=print) -> int:
+    """Compare two runs and print the report. 0 pass, 1 regression, 2 bad input."""
+    try:
+        b = sm.load(baseline)
+        c = sm.load(current)
+        ws = load_waivers(waivers) if waivers else []
+    except (sm.SummaryError, GateInputError) as e:
+        out(f"gate: error: {e}")
+        return 2
+    res = compare(b, c, ws, today)
+    out(report(res, str(baseline), str(current)))
+    return res.exit_code

@@ -1,0 +1,399 @@
+"""pytest plugin: the run folder, summary.json, Allure enrichment, JUnit properties, console lines.
+
+Register it from conftest.py with `pytest_plugins = ["reports.plugin"]`. Cases put
+their fixtures.case.CaseRecord at item.stash[RECORD_KEY]; everything here reads it.
+
+With --run-dir DIR, the run writes into DIR (created): summary.json (rewritten
+after every case, atomically), junit.xml and allure-results/ (unless --junitxml or
+--alluredir say otherwise), timelines/*.svg, and certificate.html at the end.
+Without --run-dir (or $ROAMCERT_RUN_DIR), the folder runs/<UTC timestamp>/ is made
+on first use of run_dir(config), and runs/latest points at it.
+"""
+from __future__ import annotations
+
+import importlib.metadata
+import json
+import os
+import platform
+import shlex
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from fixtures.case import CaseRecord
+from reports import summary as sm
+
+RECORD_KEY = pytest.StashKey[CaseRecord]()
+
+
+class _Run:
+    def __init__(self, config):
+        self.config = config
+        self.dir: Path | None = None
+        self.start = time.time()
+        self.info: dict = {"duts": [], "lab": {}, "versions": {}}
+        self.phases: dict[str, dict] = {}
+        self.cases: list[dict] = []
+        self.interrupted = False
+        self.certificate: Path | None = None
+        self.cert_error = ""
+
+
+_RUN = pytest.StashKey[_Run]()
+
+
+def pytest_addoption(parser):
+    g = parser.getgroup("roamcert", "roamcert reports")
+    g.addoption("--run-dir", dest="run_dir", default=None,
+                help="run folder for summary.json, junit.xml, allure-results and evidence "
+                     "(default: runs/<UTC timestamp>, made when first needed)")
+    g.addoption("--keep-evidence", dest="keep_evidence", action="store_true", default=False,
+                help="keep captures and logs of passing cases too")
+
+
+def _state(config) -> _Run:
+    st = config.stash.get(_RUN, None)
+    if st is None:
+        st = config.stash[_RUN] = _Run(config)
+    return st
+
+
+def _point_latest(run: Path) -> None:
+    if run.parent.name != "runs":
+        return
+    latest = run.parent / "latest"
+    try:
+        tmp = run.parent / f".latest.{run.name}"
+        if tmp.is_symlink():
+            tmp.unlink()
+        tmp.symlink_to(run.name)
+        tmp.replace(latest)
+    except OSError:
+        pass  # a filesystem without symlinks still has the run folder
+
+
+def run_dir(config) -> Path:
+    """The run folder, made on first call."""
+    st = _state(config)
+    if st.dir is None:
+        opt = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
+        if opt:
+            d = Path(opt).resolve()
+        else:
+            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+            d = Path(config.rootpath) / "runs" / stamp
+            n = 1
+            while d.exists():
+                n += 1
+                d = d.with_name(f"{stamp}-{n}")
+        d.mkdir(parents=True, exist_ok=True)
+        st.dir = d
+        _point_latest(d)
+    return st.dir
+
+
+def keep_evidence(config) -> bool:
+    return bool(config.getoption("keep_evidence", False))
+
+
+def set_run_info(config, **kw) -> None:
+    """Add run facts for the summary and certificate.
+
+    dut=<identity dict> adds (or replaces, by name) one DUT; lab=/versions= dicts are
+    merged; any other key is stored as given (command= overrides the recorded one).
+    """
+    info = _state(config).info
+    for k, v in kw.items():
+        if k == "dut":
+            v = sm.jsonable(v)
+            name = v.get("name") if isinstance(v, dict) else v
+            info["duts"] = [d for d in info["duts"]
+                            if (d.get("name") if isinstance(d, dict) else d) != name] + [v]
+        elif k in ("lab", "versions") and isinstance(v, dict):
+            info[k].update(sm.jsonable(v))
+        else:
+            info[k] = sm.jsonable(v)
+
+
+def _versions() -> dict:
+    out = {"python": platform.python_version()}
+    for pkg in ("pytest", "allure-pytest", "scapy", "matplotlib", "pyserial", "esptool"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config):
+    st = _state(config)
+    st.info["command"] = "pytest " + shlex.join(str(a) for a in config.invocation_params.args)
+    st.info["git_rev"] = sm.git_rev(Path(config.rootpath))
+    st.info["versions"].update(_versions())
+    asked = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
+    if asked and not hasattr(config, "workerinput"):
+        d = run_dir(config)
+        # Default the other outputs into the run folder; junitxml and allure read these later in configure.
+        if getattr(config.option, "xmlpath", "unset") is None:
+            config.option.xmlpath = str(d / "junit.xml")
+        if getattr(config.option, "allure_report_dir", "unset") is None:
+            config.option.allure_report_dir = str(d / "allure-results")
+
+
+def _record(item) -> CaseRecord | None:
+    return item.stash.get(RECORD_KEY, None)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    rec = _record(item)
+    if call.when == "teardown" and rec is not None and rec.spec is not None:
+        # junitxml writes the teardown report's user_properties as <property> elements.
+        have = set(item.user_properties)
+        props = [("case_id", rec.spec.id), ("family", rec.spec.epic)]
+        props += [("requirement", r) for r in rec.spec.requirements]
+        if rec.dut:
+            props.append(("dut", rec.dut))
+        item.user_properties.extend(p for p in props if p not in have)
+    report = yield
+    ph = _state(item.config).phases.setdefault(item.nodeid, {"reports": {}, "timelines": []})
+    ph["reports"][report.when] = report
+    return report
+
+
+def _outcome(reports: dict) -> tuple[str, str]:
+    """passed/failed/skipped/error and a one-line reason, from the setup/call/teardown reports."""
+    setup, call, teardown = (reports.get(w) for w in ("setup", "call", "teardown"))
+
+    def why(rep) -> str:
+        if rep is None:
+            return ""
+        if rep.skipped and isinstance(rep.longrepr, tuple):
+            return str(rep.longrepr[2]).removeprefix("Skipped: ")
+        if hasattr(rep, "wasxfail"):
+            return "xfail: " + str(rep.wasxfail)
+        crash = getattr(rep.longrepr, "reprcrash", None)
+        if crash is not None:
+            return crash.message
+        return str(rep.longrepr or "")
+
+    if setup is not None and setup.failed:
+        return "error", "setup: " + why(setup)
+    if setup is not None and setup.skipped:
+        return "skipped", why(setup)
+    if call is not None and call.skipped:
+        return "skipped", why(call)
+    if call is not None and call.failed:
+        return "failed", why(call)
+    if teardown is not None and teardown.failed:
+        return "error", "teardown: " + why(teardown)
+    if call is None:
+        return "error", "the case did not run to its end"
+    return "passed", ""
+
+
+def _safe(name: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120]
+
+
+def _render_timelines(item, rec: CaseRecord) -> list[Path]:
+    if not rec.roams:
+        return []
+    from reports import timeline
+
+    out = []
+    base = run_dir(item.config) / "timelines"
+    stem = _safe(rec.spec.id if rec.spec else item.nodeid)
+    if rec.dut:
+        stem += "-" + _safe(rec.dut)
+    for i, roam in enumerate(rec.roams, 1):
+        path = base / f"{stem}-roam{i}.svg"
+        try:
+            timeline.render(roam, path)
+        except timeline.TimelineError as e:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            (path.with_suffix(".txt")).write_text(f"no timeline: {e}\n", encoding="utf-8")
+            continue
+        out.append(path)
+    return out
+
+
+_PCAP = "application/vnd.tcpdump.pcap"
+
+
+def _attach_kind(path: Path, mime: str) -> tuple[str, str]:
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in ("pcap", "pcapng", "cap"):
+        return _PCAP, suffix
+    return mime or "application/octet-stream", suffix or "txt"
+
+
+def _apply_allure(item, rec: CaseRecord, timelines: list[Path]) -> None:
+    """Labels, parameter, links, steps and attachments through allure-pytest's public API."""
+    import allure
+
+    spec = rec.spec
+    if spec is not None:
+        allure.dynamic.title(f"{spec.id} {spec.title}")
+        allure.dynamic.epic(spec.epic)
+        allure.dynamic.feature(spec.feature)
+        allure.dynamic.story(spec.story)
+        allure.dynamic.severity(spec.severity)
+        allure.dynamic.id(spec.id)
+        allure.dynamic.tag(spec.id, *spec.needs)
+        for req in spec.requirements:
+            # A relative link to the requirement in certificate.html of the same run: no remote fetch.
+            allure.dynamic.link("certificate.html#req-" + sm.anchor(req), link_type="requirement", name=req)
+    if rec.dut:
+        allure.dynamic.parameter("dut", rec.dut)
+
+    listener = item.config.pluginmanager.get_plugin("allure_listener")
+    for s in rec.steps:
+        try:
+            with allure.step(s.name):
+                if s.status != "passed":
+                    raise _StepFailed(f"step {s.status}")
+        except _StepFailed:
+            pass
+        try:  # put back the step's real times (allure stamps it now)
+            res = listener.allure_logger.get_test(None).steps[-1]
+            res.start = int(s.start * 1000)
+            res.stop = int((s.stop or s.start) * 1000)
+        except (AttributeError, IndexError, TypeError):
+            pass
+
+    rd = run_dir(item.config)
+    for a in rec.attachments:
+        p = Path(a.path)
+        if not p.is_absolute():
+            p = rd / p
+        if not p.is_file():
+            allure.attach(f"missing attachment: {a.path}\n", name=a.name + " (missing)",
+                          attachment_type=allure.attachment_type.TEXT)
+            continue
+        mime, ext = _attach_kind(p, a.mime)
+        allure.attach.file(str(p), name=a.name, attachment_type=mime, extension=ext)
+    if rec.verdicts:
+        allure.attach(json.dumps([v.to_dict() for v in rec.verdicts], indent=2), name="verdicts",
+                      attachment_type=allure.attachment_type.JSON)
+        allure.attach("\n".join(v.describe() for v in rec.verdicts) + "\n", name="oracle",
+                      attachment_type=allure.attachment_type.TEXT)
+    for i, t in enumerate(timelines, 1):
+        allure.attach.file(str(t), name=f"roam timeline {i}", attachment_type=allure.attachment_type.SVG)
+
+
+class _StepFailed(Exception):
+    pass
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        rec = _record(item)
+        if rec is not None:
+            ph = _state(item.config).phases.setdefault(item.nodeid, {"reports": {}, "timelines": []})
+            t0 = time.monotonic()
+            try:
+                ph["timelines"] = _render_timelines(item, rec)
+            except Exception as e:  # a picture must never lose the case's verdict
+                ph["timeline_error"] = f"{type(e).__name__}: {e}"
+            if item.config.pluginmanager.get_plugin("allure_listener") is not None:
+                try:
+                    _apply_allure(item, rec, ph["timelines"])
+                except Exception as e:
+                    ph["allure_error"] = f"{type(e).__name__}: {e}"
+            ph["overhead"] = time.monotonic() - t0  # report work is not the case's time
+
+
+_COLOURS = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    result = yield  # an interrupt raises here and leaves this case out
+    st = _state(item.config)
+    ph = st.phases.pop(item.nodeid, {"reports": {}, "timelines": []})
+    verdict, reason = _outcome(ph["reports"])
+    rec = _record(item)
+    dur = max(0.0, sum(r.duration for r in ph["reports"].values()) - ph.get("overhead", 0.0))
+    d = st.dir
+    entry = sm.case_entry(item.nodeid, rec, verdict, reason, dur, d, ph["timelines"])
+    for k in ("timeline_error", "allure_error"):
+        if k in ph:
+            entry[k] = ph[k]
+    st.cases.append(entry)
+    if rec is not None or d is not None:
+        _write(st)
+    if rec is not None:
+        tr = item.config.pluginmanager.get_plugin("terminalreporter")
+        if tr is not None:
+            tr.ensure_newline()
+            first = reason.strip().splitlines()[0][:100] if reason.strip() and verdict != "passed" else ""
+            tr.write_line(sm.printable(f"[{entry['family'] or '-'}] {entry['case_id']}  {verdict.upper()}  {dur:.1f}s"
+                                       + (f"  ({first})" if first else "")), **{_COLOURS[verdict]: True})
+    return result
+
+
+def _document(st: _Run, final: bool) -> dict:
+    now = time.time()
+    run = {"id": st.dir.name if st.dir else "",
+           "start": datetime.fromtimestamp(st.start, timezone.utc).isoformat(timespec="seconds"),
+           "end": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds") if final else None,
+           "duration_s": round(now - st.start, 3),
+           "interrupted": st.interrupted,
+           "complete": final and not st.interrupted}
+    run.update(st.info)
+    return {"schema": sm.SCHEMA, "run": run, "totals": sm.totals(st.cases), "cases": st.cases}
+
+
+def _write(st: _Run, final: bool = False) -> None:
+    if st.dir is None:
+        # Cases without --run-dir: the folder is made now, so their results are not lost.
+        run_dir(st.config)
+    sm.write_atomic(st.dir / "summary.json", _document(st, final))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session, exitstatus):
+    config = session.config
+    if hasattr(config, "workerinput"):
+        return
+    st = _state(config)
+    st.interrupted = exitstatus == pytest.ExitCode.INTERRUPTED
+    if st.dir is None:  # nothing was recorded and no run folder was asked for
+        return
+    _write(st, final=True)
+    try:
+        from reports import certificate
+
+        st.certificate = certificate.build(st.dir)
+    except Exception as e:  # the summary stands even when the HTML cannot be made
+        st.cert_error = f"{type(e).__name__}: {e}"
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    st = config.stash.get(_RUN, None)
+    if st is None or st.dir is None:
+        return
+    tr = terminalreporter
+    tr.section("roamcert reports")
+    t = sm.totals(st.cases)
+    tr.write_line(f"cases: {t['passed']} passed, {t['failed']} failed, {t['skipped']} skipped, "
+                  f"{t['error']} error" + ("  (interrupted)" if st.interrupted else ""))
+    tr.write_line(f"run folder:  {st.dir}")
+    tr.write_line(f"summary:     {st.dir / 'summary.json'}")
+    xml = getattr(config.option, "xmlpath", None)
+    if xml:
+        tr.write_line(f"junit:       {Path(xml).resolve()}")
+    adir = getattr(config.option, "allure_report_dir", None)
+    if adir:
+        tr.write_line(f"allure:      {Path(adir).resolve()}  (HTML: ./roamcert report {st.dir})")
+    if st.certificate:
+        tr.write_line(f"certificate: {st.certificate}")
+    elif st.cert_error:
+        tr.write_line(f"certificate: not written: {st.cert_error}", red=True)

@@ -1,0 +1,169 @@
+"""The run summary: runs/<id>/summary.json, its case entries, loading and atomic writes.
+
+Layout (schema 1):
+
+    {"schema": 1,
+     "run": {"id", "start", "end", "duration_s", "command", "git_rev", "interrupted",
+             "duts": [identity dicts: name, mac, version/firmware, capabilities, ...],
+             "lab": {kernel, hostapd, wpa_supplicant, radios, ...},
+             "versions": {python, pytest, ...}, ...extra keys given to set_run_info},
+     "totals": {"passed", "failed", "skipped", "error"},
+     "cases": [case entries, see case_entry()]}
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import subprocess
+import tempfile
+from dataclasses import asdict, is_dataclass
+from pathlib import Path
+
+SCHEMA = 1
+OUTCOMES = ("passed", "failed", "skipped", "error")
+
+
+class SummaryError(Exception):
+    """A summary could not be read or is not a roamcert summary."""
+
+
+def rel_to(path: str | os.PathLike, run_dir: Path | None) -> str:
+    """A path relative to the run folder when it lies inside it, else as given."""
+    p = Path(path)
+    if run_dir is None or not p.is_absolute():
+        return str(path)
+    try:
+        return str(p.resolve().relative_to(run_dir.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _plain(obj):
+    if is_dataclass(obj) and not isinstance(obj, type):
+        return asdict(obj)
+    if hasattr(obj, "to_dict"):
+        return obj.to_dict()
+    if isinstance(obj, (set, frozenset, tuple)):
+        return list(obj)
+    if isinstance(obj, bytes):
+        return obj.hex()
+    return str(obj)
+
+
+def jsonable(obj):
+    """A deep copy of obj that json can write (dataclasses, enums, bytes become plain values)."""
+    return json.loads(json.dumps(obj, default=_plain))
+
+
+def case_entry(nodeid: str, record, verdict: str, reason: str, duration_s: float,
+               run_dir: Path | None = None, timelines=()) -> dict:
+    """One case of the summary. record is a fixtures.case.CaseRecord or None."""
+    spec = getattr(record, "spec", None)
+    entry = {
+        "nodeid": nodeid,
+        "case_id": spec.id if spec else nodeid,
+        "title": spec.title if spec else nodeid.rsplit("::", 1)[-1],
+        "family": spec.epic if spec else "",
+        "feature": spec.feature if spec else "",
+        "story": spec.story if spec else "",
+        "requirements": list(spec.requirements) if spec else [],
+        "needs": list(spec.needs) if spec else [],
+        "severity": spec.severity if spec else "normal",
+        "params": jsonable(spec.params) if spec else {},
+        "verdict": verdict,
+        "reason": reason,
+        "duration_s": round(duration_s, 3),
+        "dut": getattr(record, "dut", "") or "",
+        "verdicts": [],
+        "attachments": [],
+        "steps": [],
+        "metrics": {},
+        "roams": [],
+        "timelines": [rel_to(t, run_dir) for t in timelines],
+    }
+    if record is not None:
+        entry["verdicts"] = [v.to_dict() for v in record.verdicts]
+        entry["attachments"] = [{"name": a.name, "path": rel_to(a.path, run_dir), "mime": a.mime}
+                                for a in record.attachments]
+        entry["steps"] = [{"name": s.name, "start": s.start, "stop": s.stop, "status": s.status}
+                          for s in record.steps]
+        entry["metrics"] = jsonable(record.metrics)
+        entry["roams"] = jsonable(record.roams)
+    return entry
+
+
+def totals(cases) -> dict:
+    t = dict.fromkeys(OUTCOMES, 0)
+    for c in cases:
+        v = c.get("verdict")
+        if v in t:
+            t[v] += 1
+    return t
+
+
+def write_atomic(path: Path, obj) -> None:
+    """Write JSON so that a reader never sees half a file, even if we are killed mid-write."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(obj, f, indent=2, default=_plain)
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; a summary is for everyone in the lab
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def summary_path(run: str | os.PathLike) -> Path:
+    p = Path(run)
+    return p / "summary.json" if p.is_dir() else p
+
+
+def load(run: str | os.PathLike) -> dict:
+    """Read a summary from a run folder or a summary.json path. Raises SummaryError."""
+    p = summary_path(run)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise SummaryError(f"{p}: no such file") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise SummaryError(f"{p}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise SummaryError(f"{p}: not valid JSON: {e}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list) \
+            or not isinstance(data.get("run"), dict):
+        raise SummaryError(f"{p}: not a roamcert summary (needs 'run' and 'cases')")
+    for i, c in enumerate(data["cases"]):
+        if not isinstance(c, dict) or "case_id" not in c or "verdict" not in c:
+            raise SummaryError(f"{p}: case #{i} lacks case_id or verdict")
+    return data
+
+
+def git_rev(root: Path) -> str:
+    """The commit of the tree the suite ran from, with +dirty when it had local changes."""
+    try:
+        rev = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                             text=True, timeout=5)
+        if rev.returncode != 0:
+            return ""
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=5)
+        return rev.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def anchor(text: str) -> str:
+    """An HTML id fragment for a requirement or case name (the same in every report)."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in str(text))[:120]
+
+
+def printable(text) -> str:
+    """Text safe for a terminal: control characters (ANSI escapes from a hostile SSID) shown as \\xNN."""
+    return "".join(c if c.isprintable() or c == " " else f"\\x{ord(c):02x}" for c in str(text))
