@@ -5,6 +5,7 @@ and a real Linux lab host differ in how the agent is reached, nothing else.
 """
 from __future__ import annotations
 
+import os
 import re
 import time
 from pathlib import Path
@@ -30,6 +31,9 @@ class Lab:
         self.daemons: dict[str, object] = {}
         self.bridges: set[str] = set()
         self.n = 0
+        # -d keeps every event the adapters parse and the FT key dumps (-K); -dd adds
+        # message hexdumps that slow the daemons enough under TCG to cause retransmissions.
+        self.debug = os.environ.get("ROAMCERT_DAEMON_DEBUG", "-d").split()
         self._discover()
 
     # -- radios ------------------------------------------------------------------------
@@ -110,7 +114,7 @@ class Lab:
         log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
-        self.agent.call("spawn", name=name, argv=["hostapd", "-dd", "-t", "-K", conf_vm], log=log_vm)
+        self.agent.call("spawn", name=name, argv=["hostapd", *self.debug, "-t", "-K", conf_vm], log=log_vm)
         ap = RefAP(self.agent, name, iface, bssid, cfg, f"{ctrl_dir}/{iface}", log_host, log_vm, conf)
         self.daemons[name] = ap
         try:
@@ -136,7 +140,7 @@ class Lab:
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, log=log_vm,
                         argv=["wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
-                              "-dd", "-t", "-K"])
+                              *self.debug, "-t", "-K"])
         sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
                          log_host, log_vm, conf)
         self.daemons[name] = sta
@@ -156,6 +160,10 @@ class Lab:
     def stop_all(self) -> None:
         for d in list(self.daemons.values()):
             self.stop(d)
+
+    def now(self) -> float:
+        """The lab kernel's clock, which stamps the capture and the daemons' logs."""
+        return self.agent.call("ping")["t"]
 
     # -- radio conditions -------------------------------------------------------------------
     def set_txpower(self, iface: str, dbm: int) -> None:

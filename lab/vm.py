@@ -44,6 +44,7 @@ class VirtualLab:
     def __init__(self, results_dir: Path, radios: int = 7, memory_mb: int = 768,
                  boot_timeout: float = 60.0, agent: Path = AGENT):
         self.agent_path = Path(agent)
+        self.cpus = int(os.environ.get("ROAMCERT_VM_CPUS", "1"))
         self.results_dir = Path(results_dir).resolve()
         self.radios = radios
         self.memory_mb = memory_mb
@@ -79,7 +80,7 @@ class VirtualLab:
         append = (f"console=ttyS0 panic=-1 loglevel=4 roamcert.radios={self.radios} "
                   f"roamcert.agent={self.agent_path}")
         return [
-            qemu, "-accel", "tcg", "-cpu", "max", "-m", str(self.memory_mb), "-smp", "1",
+            qemu, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),
             "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
             "-serial", f"file:{self.console_log}",
