@@ -16,6 +16,11 @@ from lab.hostapd import BSSConfig, RefAP
 from lab.wpas import SupplicantConfig, Supplicant
 
 
+# Daemons write their debug log to a file through stdio, which would hold the last few KB
+# back; adapters tail those logs live, so they must be line buffered.
+LINEBUF = ("stdbuf", "-oL", "-eL")
+
+
 class LabError(RuntimeError):
     pass
 
@@ -114,7 +119,7 @@ class Lab:
         log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
-        self.agent.call("spawn", name=name, argv=["hostapd", *self.debug, "-t", "-K", conf_vm], log=log_vm)
+        self.agent.call("spawn", name=name, argv=[*LINEBUF, "hostapd", *self.debug, "-t", "-K", conf_vm], log=log_vm)
         ap = RefAP(self.agent, name, iface, bssid, cfg, f"{ctrl_dir}/{iface}", log_host, log_vm, conf)
         self.daemons[name] = ap
         try:
@@ -139,7 +144,7 @@ class Lab:
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, log=log_vm,
-                        argv=["wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
+                        argv=[*LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
                               *self.debug, "-t", "-K"])
         sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
                          log_host, log_vm, conf)
