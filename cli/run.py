@@ -29,7 +29,7 @@ def new_run_dir(base: Path) -> Path:
 
 def main(argv: list[str]) -> int:
     os.chdir(ROOT)
-    run_dir = new_run_dir(ROOT / "runs")
+    run_dir = new_run_dir(Path(os.environ.get("ROAMCERT_RUNS") or ROOT / "runs"))
     args = [
         str(ROOT / "suites"),
         f"--run-dir={run_dir}",

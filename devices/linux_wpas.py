@@ -6,6 +6,7 @@ The mapping onto Native 802.11 indications is in devices/INDICATIONS.md.
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Callable, Iterable
@@ -21,16 +22,24 @@ class LinuxWpasDut:
     capabilities = frozenset({
         "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
         "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
+        "data_plane",  # through a twin in its own netns: suites/test_11r.py, lab/dataplane.py
     })
 
     def __init__(self, lab, sup_cfg: SupplicantConfig | None = None, name: str | None = None,
-                 capabilities: Iterable[str] | None = None):
+                 capabilities: Iterable[str] | None = None, netns: str | None = None,
+                 profile_overrides: dict | None = None, pin_bssid: bool = False,
+                 after_connect: tuple[str, ...] = ()):
         self.lab = lab
+        self.disable_btm = bool(sup_cfg and sup_cfg.disable_btm)
+        self.profile_overrides = profile_overrides or {}
+        self.pin_bssid = pin_bssid
+        self.after_connect = after_connect
         if name:
             self.name = name
         if capabilities is not None:
             self.capabilities = frozenset(capabilities)
-        self.sup = lab.start_supplicant(sup_cfg, name=f"dut-{self.name}")
+        self.netns = netns  # its radio lives there (lab/dataplane.py)
+        self.sup = lab.start_supplicant(sup_cfg, name=f"dut-{self.name}", netns=netns)
         self.mac = self.sup.mac
         self.iface = self.sup.iface
         self._log_start = 0  # byte offset of this case's part of the debug log
@@ -53,7 +62,8 @@ class LinuxWpasDut:
         self.sup.check_alive()
         self.sup.ctrl("DISCONNECT")
         self.sup.ctrl("REMOVE_NETWORK all")
-        self.sup.ctrl("SET disable_btm 0")
+        self.sup.ctrl(f"SET disable_btm {int(self.disable_btm)}")  # a case may have changed it
+        self.sup.ctrl("SET bssid_filter ")
         self.sup.ctrl("BSS_FLUSH 0")
         if self._radio_was_off():
             self.lab.radio(self.iface, True)
@@ -75,7 +85,14 @@ class LinuxWpasDut:
         return self.sup.ctrl(cmd, timeout)
 
     def connect(self, profile: Profile, timeout: float = 20) -> str:
-        return self.sup.connect(profile, timeout)
+        if self.profile_overrides:
+            profile = dataclasses.replace(profile, **self.profile_overrides)
+        bssid = self.sup.connect(profile, timeout)
+        if self.pin_bssid:
+            self.sup.ctrl_ok(f"SET_NETWORK 0 bssid {bssid}")
+        for cmd in self.after_connect:
+            self.sup.ctrl_ok(cmd.format(bssid=bssid))
+        return bssid
 
     def scan(self, freqs=()) -> None:
         self.sup.scan(freqs)
@@ -137,6 +154,23 @@ class LinuxWpasDut:
             record.attach_json(f"{self.name}-indications", [i.to_dict() for i in self.indications(evs)])
         except Exception as e:  # evidence must not hide the case's own outcome
             record.attach_text(f"{self.name}-indications-error", str(e))
+
+
+# Deliberately non-conformant configurations of the reference DUT. They declare the
+# same capabilities as linux-wpas, so the suites must catch them (tests/test_teeth.py).
+VARIANTS = {
+    "no-btm": dict(sup_cfg=SupplicantConfig(disable_btm=True)),
+    "no-ft": dict(profile_overrides={"key_mgmt": "WPA-PSK"}),
+    "pinned": dict(pin_bssid=True),
+    "wrong-psk": dict(profile_overrides={"passphrase": "not-the-lab-passphrase"}),
+    "filtered": dict(after_connect=("SET bssid_filter {bssid}",)),  # sees only its first AP
+}
+
+
+def variant(lab, which: str) -> LinuxWpasDut:
+    if which not in VARIANTS:
+        raise ValueError(f"unknown linux-wpas variant {which!r}; known: {', '.join(VARIANTS)}")
+    return LinuxWpasDut(lab, name=f"linux-wpas-{which}", **VARIANTS[which])
 
 
 def dump_events(events: list[Event]) -> str:

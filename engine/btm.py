@@ -39,6 +39,7 @@ class Prediction:
     ranking: tuple[tuple[str, int | None], ...] = ()  # (bssid, preference) best first
     notes: tuple[str, ...] = ()
     strict_preference: bool = False
+    current: str | None = None  # the BSS the request came from
 
     @property
     def may_accept(self) -> bool:
@@ -90,7 +91,11 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
     best = max((p or 0) for _, p in pool) if pool else None
     preferred = {b for b, p in pool if (p or 0) == best} if pool else set(targets)
     stay_ok = cur in preferred or not listed or listed.get(cur, -1) == best
-    preferred.discard(cur)
+    # The current BSS listed with the best preference is itself a candidate: accepting it
+    # (status 0, Target BSSID = the current BSS) is the STA staying where the AP prefers it.
+    stay_listed = bool(listed.get(cur)) and stay_ok
+    if not stay_listed:
+        preferred.discard(cur)
     if stay_ok and cur in listed:
         notes.append("the current BSS is listed with the best preference: staying is acceptable")
     if cur in listed and listed[cur] == 0:
@@ -99,7 +104,7 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
     rejects = {1, 2, 3, 6, 7, 8}  # Table 9-428: open to any STA
     if request.bss_term_included:
         rejects |= {4, 5}  # only meaningful when BSS termination is announced
-    accept = frozenset(targets)
+    accept = frozenset(targets | ({cur} if stay_listed else set()))
     if s.reject_status is not None:
         rejects = {s.reject_status}
         accept = frozenset()
@@ -107,8 +112,8 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
     should_roam = bool(request.disassoc_imminent or request.bss_term_included or request.request_mode & 0x10)
     if should_roam and not accept:
         notes.append("disassociation imminent with no acceptable target: the DUT may be disassociated")
-    return Prediction(True, accept, frozenset(preferred & accept), frozenset(rejects), not accept,
-                      should_roam, stay_ok, valid, tuple(ranked), tuple(notes), s.strict_preference)
+    return Prediction(True, accept, frozenset(preferred & accept), frozenset(rejects), not (accept - {cur}),
+                      should_roam, stay_ok, valid, tuple(ranked), tuple(notes), s.strict_preference, cur)
 
 
 def validate(request: BTMRequest, response: BTMResponse | None, prediction: Prediction,
@@ -170,8 +175,12 @@ def validate(request: BTMRequest, response: BTMResponse | None, prediction: Pred
     elif st != 0 and tl.response_t is not None:
         out.append(Verdict("BTM-NO-ROAM", C.BTM_RESPONSE, PASS, f"no move after status {st}", "stayed", ev))
     if st == 0 and tl.joined_bssid is None and tl.response_t is not None and tl.reassoc_t is None:
-        out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, INFO, "a move to the accepted target",
-                           "no move seen in the timeline", ev))
+        if has_t and prediction.current and response.target.lower() == prediction.current:
+            out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, PASS, "stay on the current BSS it accepted",
+                               "stayed", ev))
+        else:
+            out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, INFO, "a move to the accepted target",
+                               "no move seen in the timeline", ev))
     if prediction.valid_for_s and tl.request_t is not None and tl.response_t is not None \
             and tl.response_t - tl.request_t > prediction.valid_for_s:
         out.append(Verdict("BTM-VALIDITY", C.BTM_REQUEST_FRAME, INFO,

@@ -134,17 +134,24 @@ class Lab:
         return ap
 
     def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
-                         logdir: str = "lab/daemons") -> Supplicant:
+                         logdir: str = "lab/daemons", netns: str | None = None) -> Supplicant:
+        """netns: move the radio's phy into that network namespace and run the supplicant
+        there (see lab/dataplane.py); the caller moves it back after stop()."""
         cfg = cfg or SupplicantConfig()
         iface = self.take_radio()
         name = name or self._name("sta")
+        prefix: list[str] = []
+        if netns:
+            from lab.dataplane import move_to_netns
+            move_to_netns(self.agent, iface, netns)
+            prefix = ["ip", "netns", "exec", netns]
         conf = cfg.render()
         conf_host, conf_vm = self.out_path(f"{logdir}/{name}.conf")
         log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, log=log_vm,
-                        argv=[*LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
+                        argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
                               *self.debug, "-t", "-K"])
         sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
                          log_host, log_vm, conf)

@@ -77,7 +77,7 @@ class VirtualLab:
         qemu = shutil.which("qemu-system-x86_64")
         if not qemu:
             raise BootError("qemu-system-x86_64 not found (Debian package qemu-system-x86)")
-        append = (f"console=ttyS0 panic=-1 loglevel=4 roamcert.radios={self.radios} "
+        append = (f"console=ttyS0 panic=-1 quiet printk.time=1 roamcert.radios={self.radios} "
                   f"roamcert.agent={self.agent_path}")
         return [
             qemu, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),

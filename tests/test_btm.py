@@ -166,3 +166,28 @@ def test_roam_after_reject():
     forced = btm.Timeline(1.0, 1.1, 1.5, Y, disassociated_t=1.3)  # the AP threw it out first
     assert st(btm.validate(r, BTMResponse(7, 7), p, forced), "BTM-NO-ROAM") == [INFO]
     assert st(btm.validate(r, BTMResponse(7, 7), p, btm.Timeline(1.0, 1.1)), "BTM-NO-ROAM") == [PASS]
+
+
+# ---- the current BSS as the accepted target ----
+# Independent truth: hostap's own hwsim test_wnm.py::test_wnm_bss_tm (hostap_2_10), "Preferred
+# Candidate List with two matches, no roam needed": the STA on apdev[1] gets an abridged list
+# with apdev[0] pref 1 and apdev[1] (its own BSS) pref 255 and must answer status_code=0
+# target_bssid=<apdev[1]> with no reassociation.
+def test_current_bss_listed_best_may_be_accepted_as_target():
+    r = req([nr(X, 1), nr(CUR, 255)], mode=0x03)
+    p = btm.predict(r, CUR, VIEW, PROFILE)
+    assert CUR in p.accept_targets and p.preferred_targets == {CUR} and p.stay_acceptable
+    vs = btm.validate(r, BTMResponse(7, 0, target=CUR), p, btm.Timeline(1.0, 1.1))
+    for rule in ("BTM-STATUS", "BTM-TARGET-PRESENT", "BTM-TARGET-ALLOWED", "BTM-ROAM-TARGET"):
+        assert st(vs, rule) == [PASS], rule
+    assert st(vs, "BTM-PREFERENCE") == []
+    # announcing the current BSS and then moving elsewhere is wrong
+    moved = btm.validate(r, BTMResponse(7, 0, target=CUR), p, btm.Timeline(1.0, 1.1, 1.2, X))
+    assert st(moved, "BTM-ROAM-TARGET") == [FAIL]
+
+
+def test_current_bss_not_best_is_not_an_accept_target():
+    r = req([nr(X, 255), nr(CUR, 1)], mode=0x03)
+    p = btm.predict(r, CUR, VIEW, PROFILE)
+    assert CUR not in p.accept_targets and not p.must_not_roam
+    assert st(btm.validate(r, BTMResponse(7, 0, target=CUR), p), "BTM-TARGET-ALLOWED") == [FAIL]
