@@ -232,7 +232,10 @@ def main(argv=None) -> int:
         print(f"roamcert analyze: error: {_clean(e)}", file=sys.stderr)
         return 2
     if args.json:
-        print(json.dumps(report.to_dict(), indent=2, default=str))
+        d = report.to_dict()
+        # indented JSON goes through the pure-Python encoder: only for reports a person reads
+        big = len(d["ft"]) + len(d["btm"]) + len(d["beacon_reports"]) + len(d["indications"]) > 200
+        print(json.dumps(d, indent=None if big else 2, default=str))
     else:
         print(render(report))
     return 1 if report.violations else 0

@@ -1,6 +1,6 @@
 """./roamcert bench lab|analyze: performance figures (printed, never asserted).
 
-  bench analyze [--frames N[,N...]] [--keep]
+  bench analyze [--frames N[,N...]] [--replicas R] [--keep]
       Build captures of N frames (default 100000 and 400000) in .cache/bench/ from the
       frames the virtual lab captured (tests/data/lab/*.pcap), then time
       `roamcert analyze` and tshark on each and print frames/s, their ratio and the
@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import struct
 import subprocess
@@ -25,7 +26,7 @@ LAB_DATA = ROOT / "tests" / "data" / "lab"
 TEMPLATES = ("ft_air_ds.pcap", "btm_rm.pcap")
 CACHE = ROOT / ".cache" / "bench"
 TSHARK_FILTER = "wlan.fc.type_subtype==0x0d || wlan.fixed.auth.alg==2"
-FILLER_PER_CYCLE = 1000  # extra beacons/data per replica of the lab captures
+REPLICAS = 60  # copies of the lab captures: 8 exchanges each (3 FT, 2 BTM, 3 beacon requests)
 FAKE_APS = 24
 
 
@@ -77,10 +78,11 @@ def _dot11_offset(rec: bytes, linktype: int) -> int:
     return struct.unpack_from("<H", rec, 2)[0] if linktype == 127 else 0
 
 
-def build_capture(path: Path, n_frames: int) -> dict:
+def build_capture(path: Path, n_frames: int, replicas: int = REPLICAS) -> dict:
     """Replicas of the lab captures with shifted timestamps, interleaved with beacons and data
     frames replicated from them under rewritten transmitter addresses and sequence numbers.
-    The exchanges keep their lab addresses, so their FT MICs still verify."""
+    The exchanges keep their lab addresses, so their FT MICs still verify. The number of
+    exchanges is fixed by `replicas`; the size of the file by the filler."""
     lt, caps = _templates()
     base = [rec for recs in caps for rec in recs]
     filler = []
@@ -97,9 +99,10 @@ def build_capture(path: Path, n_frames: int) -> dict:
     cycle = 0
     with open(path, "wb") as out:
         out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, lt))
+        per_cycle = max(0, n_frames - replicas * len(base)) / replicas
         while written < n_frames:
             off = cycle * (span + 1.0) + 1e9 - t0
-            per = FILLER_PER_CYCLE / max(1, len(base))
+            per = per_cycle / max(1, len(base))
             acc = 0.0
             for t, rec in base:
                 if written >= n_frames:
@@ -147,6 +150,8 @@ def _timed(argv: list[str]) -> tuple[float, int, int, bytes]:
 def bench_analyze(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="roamcert bench analyze")
     ap.add_argument("--frames", default="100000,400000", help="capture sizes, comma-separated")
+    ap.add_argument("--replicas", type=int, default=REPLICAS,
+                    help="copies of the lab captures (fixes the number of exchanges)")
     ap.add_argument("--keep", action="store_true", help="keep the generated captures")
     a = ap.parse_args(argv)
     sizes = [int(x) for x in a.frames.split(",") if x.strip()]
@@ -157,11 +162,10 @@ def bench_analyze(argv: list[str]) -> int:
     rows = []
     for n in sizes:
         path = CACHE / f"analyze-{n}.pcap"
-        info = build_capture(path, n)
+        info = build_capture(path, n, a.replicas)
         secret = ["--ssid", "roamcert", "--passphrase", "roamcert-passphrase"]
         dt, rss, rc, out = _timed([sys.executable, "-m", "cli", "analyze", "--pcap", str(path), *secret,
                                    "--json"])
-        import json
         try:
             d = json.loads(out)
             ex = f"{len(d['ft'])}/{len(d['btm'])}/{len(d['beacon_reports'])}"

@@ -107,7 +107,7 @@ class Esp32Board(Esp32Dut):
             raise
         except DutError:
             pass  # no IP is the data plane's business; the Wi-Fi connection stands
-        self._quiet(1.0, 10)
+        self._quiet(0.5, 10)
         return ev.get("bssid")
 
     def _check_profile(self, profile) -> None:
@@ -170,9 +170,16 @@ class Esp32Board(Esp32Dut):
 
     def faults(self) -> list[tuple[int, Event]]:
         """Reboots, panics and brownouts of this case that nobody asked for."""
+        out = []
         with self._cond:
-            return [(i, e) for i, e in enumerate(self._events) if i >= self._base
-                    and e.kind in FAULT_KINDS and i not in self._expected]
+            for i in range(self._base, len(self._events)):
+                e = self._events[i]
+                if e.kind not in FAULT_KINDS or i in self._expected:
+                    continue
+                if e.kind == "reboot" and i > 0 and self._events[i - 1].kind in ("panic", "brownout"):
+                    continue  # the restart that ends a panic or brownout is part of it
+                out.append((i, e))
+        return out
 
     def check_faults(self) -> None:
         for i, e in self.faults():

@@ -126,6 +126,7 @@ class Esp32LogParser:
             raw = line.strip()
             if tag.startswith("boot") and BOOTLOADER.search(msg) and self.lines_since_rst > 40:
                 out += self.sup.flush()
+                self.last_ip = None
                 out.append(Event(self.t, "reboot", {"banner": raw, "rst": None, "reason": None}, src, raw))
                 continue
             hit = None
@@ -162,6 +163,7 @@ class Esp32LogParser:
         if m:
             out += self._end_panic() + self.sup.flush()
             self.lines_since_rst = 0
+            self.last_ip = None  # the clock restarts: an address at the same ms is a new event
             out.append(Event(self.t, "reboot", {"banner": text, "rst": m[1], "reason": m[2],
                                                 "boot": m[3]}, src, text))
             return out

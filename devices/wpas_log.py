@@ -112,6 +112,18 @@ WPAS = [
      lambda m: {"cause": m[0]}),
     (re.compile(r"^nl80211: RFKILL unblocked|^Interface was enabled|^nl80211: Interface up"), "radio_on",
      lambda m: {"cause": m[0]}),
+    # The supplicant sets the interface's RFC 2863 operstate: DORMANT below COMPLETED, UP at
+    # COMPLETED (wpa_supplicant_set_state -> wpa_drv_set_operstate). Only real changes count.
+    (re.compile(r"^nl80211: Set (\S+) operstate 1->0 \((\w+)\)"), "link_down",
+     lambda m: {"ifname": m[1], "operstate": m[2]}),
+    (re.compile(r"^nl80211: Set (\S+) operstate 0->1 \((\w+)\)"), "link_up",
+     lambda m: {"ifname": m[1], "operstate": m[2]}),
+    # wpa_ft_process_response() rejecting an FT response (hostap 2.10 wpa_ft.c); over the DS
+    # nothing else is logged and the supplicant stays with its current AP.
+    (re.compile(r"^FT: (Invalid MDIE|Invalid FTIE|SNonce mismatch in FTIE|No R0KH-ID subelem in FTIE"
+                r"|R0KH-ID in FTIE did not match with the current R0KH-ID|No R1KH-ID subelem in FTIE"
+                r"|Reject FT IEs since FT is not initialized)"), "ft_failed",
+     lambda m: {"bssid": None, "reason": m[1]}),
 ]
 
 _STAMP = re.compile(r"^\s*(\d{1,12}\.\d{6}): ")  # "%ld.%06u: " (wpa_debug_print_timestamp)
@@ -273,6 +285,7 @@ class _Tracker:
         self.assoc_open = False
         self.pending_btm: dict | None = None  # btm_transition since the last connect
         self.ft_ds = False
+        self.ds_pending = False  # FT over the DS requested, reassociation not yet begun
         self.media_up = False
 
     def ind(self, e: Event, kind: Ind, bssid=None, status=None, reason=None):
@@ -303,13 +316,17 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
         k, b = e.kind, e.get("bssid")
         if k == "btm_transition":
             tr.pending_btm = dict(e.fields)
-            if tr.state == IDLE and e.get("old_bssid"):
+            if tr.state == IDLE and e.get("old_bssid") and not tr.out:
                 tr.state, tr.current, tr.media_up = OP, e.get("old_bssid"), True  # log began mid-connection
-        elif k == "btm_request" and tr.state == IDLE and e.get("from"):
+        elif k == "btm_request" and tr.state == IDLE and e.get("from") and not tr.out:
             tr.state, tr.current, tr.media_up = OP, e.get("from"), True
-        elif k == "state" and tr.state == IDLE and e.get("old") == "COMPLETED":
+        elif k == "state" and tr.state == IDLE and e.get("old") == "COMPLETED" and not tr.out:
+            # only at the very start of a log: after our own trace a COMPLETED -> DISCONNECTED
+            # line is just the disconnect we already saw
             tr.state, tr.media_up = OP, True
         elif k in ("connect_attempt", "associating"):
+            if k == "associating":
+                tr.ds_pending = False
             if k == "associating" and tr.assoc_open:
                 continue  # the attempt already began with its authentication
             if tr.state == IDLE:
@@ -318,6 +335,7 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
                 tr.start_assoc(e, b)
             elif tr.state == OP:
                 tr.ft_ds = bool(e.get("ft_over_ds"))
+                tr.ds_pending = tr.ft_ds
                 tr.state = ROAMING
                 tr.ind(e, Ind.ROAMING_START, reason=tr.roam_reason(b))
                 tr.start_assoc(e, b)
@@ -360,6 +378,20 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
             if tr.state != CONNECTING:
                 tr.state = IDLE
             tr.pending_btm = None
+        elif k == "link_down":
+            if tr.media_up:
+                tr.media_up = False
+                tr.ind(e, Ind.MEDIA_DISCONNECT, tr.current, reason=f"operstate {e.get('operstate')}")
+        elif k == "link_up":
+            if not tr.media_up and tr.state == OP:
+                tr.media_up = True
+                tr.ind(e, Ind.MEDIA_CONNECT, tr.current)
+        elif k == "ft_failed" and tr.state == ROAMING and tr.ds_pending:
+            reason = f"FT response rejected: {e.get('reason')}"
+            target = tr.assoc
+            tr.fail_assoc(e, target, reason)
+            tr.ind(e, Ind.ROAMING_COMPLETION, target, FAILURE, reason)
+            tr.state, tr.ds_pending, tr.ft_ds, tr.pending_btm = OP, False, False, None
         elif k == "radio_off" and tr.state == ROAMING:
             tr.fail_assoc(e, None, "radio off")
             tr.ind(e, Ind.ROAMING_COMPLETION, None, FAILURE, "radio off")

@@ -21,6 +21,7 @@ from engine import beacon, btm, candidates as cand, clauses as C
 from engine.caps import StaCaps, caps_from_assoc
 from engine.events import Event, Ind, Indication
 from engine.frames import classify, convert
+from engine.frames.elements import rsne
 from engine.frames.header import mac
 from engine.ft.exchange import _Finder
 from engine.ft.keys import Secrets
@@ -41,6 +42,25 @@ _MOVE_KINDS = {"auth", "assoc_req", "reassoc_req", "ft_action_req"}
 _ACTION_KINDS = {"btm_request", "btm_response", "rm_beacon_request", "rm_beacon_report"}
 _BSS_KINDS = {"beacon", "probe_resp"}
 _WANTED = _FT_KINDS | _ACTION_KINDS | _BSS_KINDS | {"deauth", "disassoc"}
+
+
+def vdict(v: Verdict) -> dict:
+    return {"rule": v.rule, "clause": v.clause, "status": v.status, "expected": v.expected,
+            "observed": v.observed, "evidence": list(v.evidence), "message": v.message}
+
+
+def ft_item(x) -> dict:
+    """engine.ft.FTExchange.to_dict(), with verdicts made by vdict (asdict is slow)."""
+    def idx(m):
+        return None if m is None else m.index
+    return {"sta": x.sta, "target": x.target, "current": x.current, "over_ds": x.over_ds,
+            "frames": {"request": idx(x.request), "response": idx(x.response),
+                       "reassoc_request": idx(x.reassoc_req), "reassoc_response": idx(x.reassoc_resp)},
+            "auth_status": None if x.response is None else x.response.status,
+            "reassoc_status": x.reassoc_status, "snonce_ok": x.snonce_ok, "anonce_ok": x.anonce_ok,
+            "mde_ok": x.mde_ok, "pmkr1name_ok": x.pmkr1name_ok, "mic5_ok": x.mic5_ok,
+            "mic6_ok": x.mic6_ok, "mic_ok": x.mic_ok, "eapol_after": list(x.eapol_after),
+            "latency_us": x.latency_us, "ok": x.ok, "verdicts": [vdict(v) for v in x.findings + x.verdicts]}
 
 
 def _ev(*idx) -> tuple[str, ...]:
@@ -126,7 +146,6 @@ def bss_view(bssid: str, body: bytes, freq: int | None) -> BssView:
             elif e.id == 3 and e.body and not v.channel:
                 v.channel = e.body[0]
             elif e.id == 48 and not v.akms:
-                from engine.frames.elements import rsne
                 v.akms = rsne(e.body).akms
             elif e.id == 54 and len(e.body) >= 2:
                 v.mdid = e.body[:2]
@@ -169,7 +188,7 @@ class BtmExchange:
                 "status": None if s is None else s.status, "response_token": None if s is None else s.dialog_token,
                 "target": None if s is None else s.target, "joined": self.joined,
                 "request": self.request_src, "response": self.response_src,
-                "verdict": self.verdict, "verdicts": [v.to_dict() for v in self.verdicts]}
+                "verdict": self.verdict, "verdicts": [vdict(v) for v in self.verdicts]}
 
 
 @dataclass
@@ -182,7 +201,7 @@ class BeaconExchange:
     request_src: str
     reports: list[BeaconReport] = field(default_factory=list)
     report_srcs: list[str] = field(default_factory=list)
-    air: dict = field(default_factory=dict)  # bssid -> BssView, the air when the first report came
+    air: tuple = ({}, {})  # last Beacon / Probe Response frames per BSSID when the first report came
     verdicts: list[Verdict] = field(default_factory=list)
 
     @property
@@ -202,7 +221,7 @@ class BeaconExchange:
                              "body_octets": None if r.frame_body is None else len(r.frame_body)}
                             for r, s in zip(self.reports, self.report_srcs)],
                 "request": self.request_src, "verdict": self.verdict,
-                "verdicts": [v.to_dict() for v in self.verdicts]}
+                "verdicts": [vdict(v) for v in self.verdicts]}
 
 
 @dataclass
@@ -234,7 +253,7 @@ class Report:
             "btm": [x.to_dict() for x in self.btm],
             "beacon_reports": [x.to_dict() for x in self.beacon_reports],
             "indications": [i.to_dict() for i in self.indications],
-            "findings": [v.to_dict() for v in self.findings],
+            "findings": [vdict(v) for v in self.findings],
             "violations": [{"rule": v.rule, "clause": v.clause, "message": v.describe(),
                             "expected": v.expected, "observed": v.observed,
                             "evidence": list(v.evidence)} for v in self.violations],
@@ -262,6 +281,8 @@ class Analyzer:
         self.findings: list[Verdict] = []
         self.verdicts: list[Verdict] = []
         self.logs: list[tuple[str, list[Event], list[Indication]]] = []
+        self.views: dict[int, BssView] = {}
+        self.air_trace = AirTrace()
 
     # -- frames ---------------------------------------------------------------------
     def feed(self, f) -> None:
@@ -287,9 +308,11 @@ class Analyzer:
         self.last_seq[sender] = seq
         if k in _FT_KINDS:
             if k in _FT_STARTERS and self.ft_pending:
-                for b in self.ft_pending.values():
+                # the finder compares the target's MDE with the target's last beacon only
+                target = raw[32:38] if k == "ft_action_req" else raw[4:10]
+                b = self.ft_pending.pop(target, None)
+                if b is not None:
                     self.ft.feed(b.index, b.t, b.raw)
-                self.ft_pending.clear()
             self.ft.feed(f.index, f.t, raw)
             if k in ("assoc_req", "reassoc_req"):
                 try:
@@ -299,6 +322,7 @@ class Analyzer:
                     pass  # the FT finder reports broken elements
         if k in _MOVE_KINDS or k in ("assoc_resp", "reassoc_resp", "deauth", "disassoc"):
             self._timeline(k, f)
+            self.air_trace.feed(k, f)
         elif k == "btm_request":
             self._btm_request(f)
         elif k == "btm_response":
@@ -401,24 +425,33 @@ class Analyzer:
                                          "the request may predate the capture"))
             return
         if not x.reports:
-            x.air = self._air_now()
+            x.air = (dict(self.last_bss), dict(self.last_probe))  # parsed when judged
         for r in reps:
             x.reports.append(r)
             x.report_srcs.append(f"frame {f.index}")
 
-    def _air_now(self) -> dict:
+    def _air_now(self, beacons=None, probes=None) -> dict:
+        beacons = self.last_bss if beacons is None else beacons
+        probes = self.last_probe if probes is None else probes
         out = {}
-        for key, fr in self.last_bss.items():
-            b = mac(key)
-            v = bss_view(b, fr.raw[24:], getattr(fr, "freq", None))
-            v.beacon_body = fr.raw[24:]
-            out[b] = v
-        for key, fr in self.last_probe.items():
+        for key, fr in beacons.items():
+            v = self._view(key, fr)
+            out[v.bssid] = BssView(**{**v.__dict__, "beacon_body": fr.raw[24:]})
+        for key, fr in probes.items():
             b = mac(key)
             if b not in out:
-                out[b] = bss_view(b, fr.raw[24:], getattr(fr, "freq", None))
-            out[b].probe_body = fr.raw[24:]
+                out[b] = self._view(key, fr)
+            out[b] = BssView(**{**out[b].__dict__, "probe_body": fr.raw[24:]})
         return out
+
+    def _view(self, key: bytes, fr) -> BssView:
+        """bss_view of one Beacon/Probe Response frame, parsed once however often it is asked for."""
+        v = self.views.get(fr.index)
+        if v is None:
+            v = self.views[fr.index] = bss_view(mac(key), fr.raw[24:], getattr(fr, "freq", None))
+            if len(self.views) > 4096:
+                self.views.clear()
+        return v
 
     # -- logs --------------------------------------------------------------------------
     def add_events(self, name: str, events: list[Event], indications: list[Indication]) -> None:
@@ -444,7 +477,7 @@ class Analyzer:
         for x in self.rm_x:
             self._judge_beacon(x)
             verdicts += x.verdicts
-        ft_items = [x.to_dict() for x in ft.exchanges]
+        ft_items = [ft_item(x) for x in ft.exchanges]
         trace: list[Indication] = []
         for name, events, inds in self.logs:
             bx, fx = self._from_log(name, events)
@@ -460,6 +493,12 @@ class Analyzer:
                 except TraceError as err:
                     vs = [Verdict("IND-TRACE", OFFLINE, INFO, "a trace", str(err))]
                 verdicts += vs
+        if not self.logs and self.air_trace.out:
+            trace = self.air_trace.out
+            self.findings.append(Verdict("IND-AIR", OFFLINE, INFO, "the DUT's own indication trace (its log)",
+                                         f"{len(trace)} indication(s) inferred from the frames",
+                                         (trace[0].source,), "indications inferred from the air are shown, "
+                                         "not judged: IND rules are judged on a DUT log (--wpas-log/--esp32-log)"))
         verdicts += self.findings
         return Report(self.counts, self.total, self.dropped, ft_items, [a.to_dict() for a in ft.initial],
                       self.btm_x, self.rm_x, trace, sorted(air.values(), key=lambda b: b.bssid),
@@ -497,13 +536,13 @@ class Analyzer:
 
     def _judge_beacon(self, x: BeaconExchange) -> None:
         caps = self.caps.get(x.sta)
+        known = self._air_now(*x.air) if x.reports else {}
         modes = None
         if caps is not None and caps.rm_enabled:
             modes = frozenset(m for m, ok in ((beacon.PASSIVE, caps.rm_beacon_passive),
                                               (beacon.ACTIVE, caps.rm_beacon_active),
                                               (beacon.TABLE, caps.rm_beacon_table)) if ok)
         dut = beacon.BeaconDut(modes=modes) if modes is not None else beacon.BeaconDut()
-        known = x.air
         truth = [AirBSS(b, v.ssid or b"", v.channel, op_class_of(v.channel), v.freq, v.beacon_body,
                         {"probe_response_body": v.probe_body} if v.probe_body else {})
                  for b, v in known.items() if v.beacon_body and v.problem is None]
@@ -606,6 +645,68 @@ class Analyzer:
                                   "no BSS lines in the log: candidates judged from the request alone", ev))
             x.verdicts = vs
         return out, fts
+
+
+@dataclass(frozen=True)
+class AirIndication(Indication):
+    sta: str = ""
+
+    def to_dict(self) -> dict:
+        return {**super().to_dict(), "sta": self.sta}
+
+
+class AirTrace:
+    """What the frames show of each station's connections and roams, in indication terms.
+    Frames cannot show why a roam began, nor when the link is up for data, so these are
+    observations to read next to the DUT's own trace, not a trace to judge."""
+
+    def __init__(self):
+        self.out: list[AirIndication] = []
+        self.state: dict[str, tuple[str, str | None]] = {}  # sta -> (idle|connecting|op|roaming, bssid)
+
+    def _ind(self, f, sta, kind, bssid=None, status=None, reason=None):
+        self.out.append(AirIndication(f.t, kind, bssid, status, reason, f"frame {f.index}", sta))
+
+    def feed(self, k: str, f) -> None:
+        raw = f.raw
+        a1, a2 = mac(raw[4:10]), mac(raw[10:16])
+        if k in ("auth", "assoc_req", "reassoc_req", "ft_action_req"):
+            if k == "auth" and (len(raw) < 28 or raw[26:28] != b"\x01\x00"):
+                return  # only the STA's first authentication frame starts anything
+            sta, ap = a2, a1
+            if k == "ft_action_req":
+                ap = mac(raw[32:38]) if len(raw) >= 38 else a1
+            st, cur = self.state.get(sta, ("idle", None))
+            if st == "idle":
+                self.state[sta] = ("connecting", ap)
+                self._ind(f, sta, Ind.CONNECTION_START)
+                self._ind(f, sta, Ind.ASSOCIATION_START, ap)
+            elif st == "op" and ap != cur:
+                self.state[sta] = ("roaming", cur)
+                self._ind(f, sta, Ind.ROAMING_START, reason="not visible on the air")
+                self._ind(f, sta, Ind.ASSOCIATION_START, ap)
+        elif k in ("assoc_resp", "reassoc_resp"):
+            sta, ap = a1, a2
+            st, cur = self.state.get(sta, ("idle", None))
+            if st not in ("connecting", "roaming") or len(raw) < 28:
+                return
+            ok = raw[26:28] == b"\x00\x00"
+            code = int.from_bytes(raw[26:28], "little")
+            res, why = ("success", None) if ok else ("failure", f"status {code}")
+            self._ind(f, sta, Ind.ASSOCIATION_COMPLETION, ap, res, why)
+            self._ind(f, sta, Ind.CONNECTION_COMPLETION if st == "connecting" else Ind.ROAMING_COMPLETION,
+                      ap, res, why)
+            if ok:
+                self.state[sta] = ("op", ap)
+            else:
+                self.state[sta] = ("idle", None) if st == "connecting" else ("op", cur)
+        elif k in ("deauth", "disassoc"):
+            for sta, ap in ((a1, a2), (a2, a1)):
+                st, cur = self.state.get(sta, ("idle", None))
+                if st != "idle" and ap == cur:
+                    self._ind(f, sta, Ind.MEDIA_DISCONNECT, ap,
+                              reason=f"{k} reason {int.from_bytes(raw[24:26], 'little')}" if len(raw) >= 26 else k)
+                    self.state[sta] = ("idle", None)
 
 
 _POS = re.compile(r"^indication (\d+) ")

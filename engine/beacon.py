@@ -364,7 +364,7 @@ def _bodies(data, p: BeaconPrediction, ev) -> list[Verdict]:
         if fixed_any:
             out.append(check("BCN-BODY-ELEMENTS", C.BEACON_REPORT, why is None,
                              f"elements allowed by detail {p.detail}"
-                             + (f" and IDs {list(p.request_ids)}" if p.detail == 1 else "")
+                             + (f" and IDs {list(p.request_ids or ())}" if p.detail == 1 else "")
                              + ", equal to the ground truth, in frame order, cut only where the next would not fit",
                              why or f"{len(got)} element(s) as expected", evs))
         tims = [d for e, d in got if e == TIM and len(d) > 4]

@@ -164,11 +164,16 @@ def validate(request: BTMRequest, response: BTMResponse | None, prediction: Pred
                          f"response at t={tl.response_t:g}, reassociation at t={tl.reassoc_t:g}", ev))
     if tl.joined_bssid is not None:
         j = tl.joined_bssid.lower()
-        if st == 0 and has_t:
+        forced = tl.disassociated_t is not None and (tl.reassoc_t is None or tl.disassociated_t <= tl.reassoc_t)
+        if st == 0 and has_t and forced and j != response.target.lower():
+            # the AP ended the association first: what followed is a new connection, not this transition
+            out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, INFO,
+                               f"moved to the announced target {response.target.lower()}", f"moved to {j}", ev,
+                               "moved only after the AP disassociated it"))
+        elif st == 0 and has_t:
             out.append(check("BTM-ROAM-TARGET", C.BTM_RESPONSE, j == response.target.lower(),
                              f"moved to the announced target {response.target.lower()}", f"moved to {j}", ev))
         elif st != 0:
-            forced = tl.disassociated_t is not None and (tl.reassoc_t is None or tl.disassociated_t <= tl.reassoc_t)
             out.append(Verdict("BTM-NO-ROAM", C.BTM_RESPONSE, INFO if forced else FAIL,
                                f"no move after rejecting with status {st}", f"moved to {j}", ev,
                                "moved only after the AP disassociated it" if forced else ""))

@@ -40,6 +40,9 @@ KINDS = {
     "panic": "lines",
     "brownout": "",
     "ess_disassoc_imminent": "pmf, timeout_ms, url — wpa_supplicant's ESS-DISASSOC-IMMINENT",
+    "link_down": "ifname, operstate — the interface's operational state left UP (link down for the OS)",
+    "link_up": "ifname, operstate — the interface's operational state became UP",
+    "ft_failed": "bssid, reason — the DUT rejected an FT response; that FT attempt ends",
 }
 
 

@@ -107,6 +107,8 @@ class Agent:
             raise RuntimeError("%s is already running" % name)
         penv = dict(os.environ)
         penv.update(env or {})
+        if log:
+            os.makedirs(os.path.dirname(log) or ".", exist_ok=True)
         logf = open(log, "ab", buffering=0) if log else subprocess.DEVNULL
         tail = deque(maxlen=60)
         if stream:
@@ -209,6 +211,7 @@ class Agent:
                 if time.time() > deadline:
                     raise
                 time.sleep(0.05)
+        s.settimeout(max(5.0, deadline - time.time()))  # a loaded lab answers slowly
         s.send(b"ATTACH")
         reply = s.recv(4096)
         if not reply.startswith(b"OK"):

@@ -120,6 +120,17 @@ class RefAP(Daemon):
         self.config = config
         self.conf_text = conf_text
 
+    log_copy: str | None = None  # where stop() copies the log on the results share
+
+    def log_lines(self) -> list[str]:
+        """The AP's debug log, read inside the lab while it runs (it lives on tmpfs)."""
+        if self.log_copy is None or self.stream.exit is not None and self.log_host.exists():
+            return super().log_lines()
+        try:
+            return self.agent.call("read_file", path=self.log_vm).splitlines()
+        except Exception:
+            return super().log_lines()
+
     @property
     def freq(self) -> int:
         return channel_freq(self.config.channel)

@@ -19,6 +19,7 @@ from lab.wpas import SupplicantConfig, Supplicant
 # Daemons write their debug log to a file through stdio, which would hold the last few KB
 # back; adapters tail those logs live, so they must be line buffered.
 LINEBUF = ("stdbuf", "-oL", "-eL")
+LOCAL_LOGS = "/tmp/roamcert-logs"  # on the lab's own tmpfs
 
 
 class LabError(RuntimeError):
@@ -116,11 +117,16 @@ class Lab:
         ctrl_dir = "/var/run/hostapd"
         conf = cfg.render(iface, bssid, ctrl_dir)
         conf_host, conf_vm = self.out_path(f"{logdir}/{name}.conf")
-        log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
+        log_host, _ = self.out_path(f"{logdir}/{name}.log")
+        # The AP's debug log goes to the lab's tmpfs and is copied out when the AP stops:
+        # writing it through the share costs hostapd enough time, under TCG, to miss the
+        # STA's 200 ms authentication timeout during FT (retransmission, new ANonce, status 55).
+        log_vm = f"{LOCAL_LOGS}/{name}.log"
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, argv=[*LINEBUF, "hostapd", *self.debug, "-t", "-K", conf_vm], log=log_vm)
         ap = RefAP(self.agent, name, iface, bssid, cfg, f"{ctrl_dir}/{iface}", log_host, log_vm, conf)
+        ap.log_copy = self.out_path(f"{logdir}/{name}.log")[1]
         self.daemons[name] = ap
         try:
             self.agent.call("attach", timeout=20, name=name, path=ap.ctrl_path, limit=15)
@@ -166,6 +172,12 @@ class Lab:
 
     def stop(self, daemon) -> None:
         daemon.stop()
+        copy = getattr(daemon, "log_copy", None)
+        if copy:
+            try:
+                self.agent.run(["cp", daemon.log_vm, copy], check=False)
+            except Exception:
+                pass  # the lab is going down: the log is lost with it, the case's verdict is not
         self.daemons.pop(daemon.name, None)
         self.give_back(daemon.iface)
 

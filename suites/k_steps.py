@@ -202,8 +202,26 @@ def scan_lab(dut) -> None:
     dut.scan(LAB_FREQS)
 
 
-def table_of(dut) -> frozenset[str]:
-    """BSSIDs the DUT holds after its scans (SCAN_RESULTS)."""
+def connect_steady(dut, profile, settle_s: float = 1.0) -> str:
+    """Connect, then make sure the link is still up a moment later: under TCG the AP may
+    retransmit EAPOL-Key 1/4 and the handshake restarts; cases here judge 802.11k, not that."""
+    bssid = dut.connect(profile)
+    if not hasattr(dut, "ctrl"):
+        return bssid
+    settle(settle_s)
+    st = dict(x.partition("=")[::2] for x in dut.ctrl("STATUS").splitlines())
+    if st.get("wpa_state") != "COMPLETED":
+        m = dut.mark()
+        dut.wait_for(lambda e: e.kind == "connected", 20, since=m)
+        settle(settle_s)
+        st = dict(x.partition("=")[::2] for x in dut.ctrl("STATUS").splitlines())
+    return st.get("bssid", bssid)
+
+
+def table_of(dut) -> frozenset[str] | None:
+    """BSSIDs the DUT holds after its scans (SCAN_RESULTS); None when the DUT cannot tell."""
+    if not hasattr(dut, "ctrl"):
+        return None
     out = set()
     for line in dut.ctrl("SCAN_RESULTS").splitlines()[1:]:
         m = re.match(r"^([0-9a-f:]{17})\s", line)

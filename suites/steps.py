@@ -31,12 +31,26 @@ FRAME_LABELS = {
 def connect_first(dut, record, ap_a, ap_b, profile: Profile = PROFILE):
     """Connect to whichever AP the DUT picks, then let it learn the other by a scan.
     Returns (current AP, other AP)."""
-    with record.step("connect"):
-        first = dut.connect(profile)
+    first = connect(dut, record, profile)
     cur, other = (ap_a, ap_b) if first == ap_a.bssid else (ap_b, ap_a)
     with record.step("scan"):
         dut.scan(tuple(sorted({ap_a.freq, ap_b.freq})))
     return cur, other
+
+
+def connect(dut, record, profile: Profile = PROFILE) -> str:
+    """Connect the DUT; a DUT that cannot connect fails the case on a CONNECT verdict."""
+    from devices.base import DutError
+    from lab.daemon import DaemonError
+    with record.step("connect"):
+        try:
+            return dut.connect(profile)
+        except (DutError, DaemonError) as e:
+            record.add(check("CONNECT", f"{R} 11.3 (STA authentication and association)", False,
+                             f"a connection to SSID {profile.ssid_b!r} ({profile.security})",
+                             str(e).splitlines()[0], message="\n".join(str(e).splitlines()[1:8])))
+            record.judge()
+            raise  # judge() always fails here
 
 
 def wait_connected(dut, bssid: str, since: int, timeout: float = 15):
@@ -86,9 +100,15 @@ def profile_view(profile: Profile = PROFILE) -> candidates.Profile:
 
 
 def judge_btm(record, air: Air, dut, cur, aps, profile: Profile = PROFILE,
-              settings: btm.DutSettings | None = None, joined: str | None = None, request_index: int = 0):
-    """Predict the acceptable outcomes of the request on the air and judge the response."""
+              settings: btm.DutSettings | None = None, joined: str | None = None, request_index: int = 0,
+              dialog_token: int | None = None):
+    """Predict the acceptable outcomes of the request on the air and judge the response.
+    dialog_token picks the case's own request among the AP's requests to the DUT (an ESP32
+    running the roaming example sends a BTM query on every connect, and hostapd answers
+    each query with a request of its own)."""
     reqs = [(f, r) for f, r in air.btm_requests() if mac(f.raw[4:10]) == dut.mac]
+    if dialog_token is not None:
+        reqs = [(f, r) for f, r in reqs if r.dialog_token == dialog_token]
     record.add(check("BTM-REQUEST-SENT", f"{R} 11.24.7.2", len(reqs) > request_index,
                      "the AP's BTM request on the air", f"{len(reqs)} request(s)"))
     if len(reqs) <= request_index:
@@ -156,3 +176,15 @@ def roam_timeline(record, air: Air, dut, cur, target, title: str, t_from: float 
                          "current": {"name": "current AP", "bssid": cur.bssid},
                          "target": {"name": "target AP", "bssid": target.bssid},
                          "frames": frames, "indications": inds, "latencies": latencies or {}})
+
+
+def observe(record, what: str, fn, *args, **kwargs):
+    """Wait for something the DUT should do. A timeout is not an error of the case: the
+    oracle judges what happened, so the wait only notes that the thing did not come."""
+    from devices.base import WaitTimeout
+    from lab.daemon import EventTimeout
+    try:
+        return fn(*args, **kwargs)
+    except (WaitTimeout, EventTimeout) as e:
+        record.metrics.setdefault("not_observed", []).append(f"{what}: {str(e).splitlines()[0]}")
+        return None

@@ -67,9 +67,10 @@ def test_indications(spec, record, dut, aps, air, lab):
     record.judge()
 
 
-def alone_on_air(record, a: Air, cur):
-    """The scenario: no other BSS of the profile's SSID beacons, so the candidate list is empty."""
-    others = sorted({mac(f.raw[16:22]) for f, k in zip(a.frames, a.kinds) if k == "beacon"} - {cur.bssid})
+def alone_on_air(record, a: Air, cur, t0: float):
+    """The scenario: from t0 no other BSS beacons, so the candidate list is empty."""
+    others = sorted({mac(f.raw[16:22]) for f, k in zip(a.frames, a.kinds) if k == "beacon" and f.t >= t0}
+                    - {cur.bssid})
     record.add(check("SCENARIO-ONE-BSS", rule("IND-4").clause, not others,
                      f"only {cur.bssid} beacons", f"also {others}" if others else "only it"))
 
@@ -92,7 +93,7 @@ def absent_target(spec, record, dut, air, lab, cur):
     t1 = lab.now()
     a = Air(air.stop())
     with record.step("judge"):
-        alone_on_air(record, a, cur)
+        alone_on_air(record, a, cur, t0)
         no_attempt_on_air(record, a, dut, t0)
         record.attach_text("roam-reply", reply)
         judge_rules(record, dut, focus=("IND-4",), observation=Observation(empty_candidate_windows=((t0, t1),)))
@@ -115,7 +116,7 @@ def btm_unknown(spec, record, dut, air, lab, cur):
     t1 = lab.now()
     a = Air(air.stop())
     with record.step("judge"):
-        alone_on_air(record, a, cur)
+        alone_on_air(record, a, cur, t0)
         no_attempt_on_air(record, a, dut, t0)
         judge_btm(record, a, dut, cur, [cur])
         judge_rules(record, dut, focus=("IND-4",), observation=Observation(empty_candidate_windows=((t0, t1),)))
@@ -178,8 +179,8 @@ def retry(spec, record, dut, air, lab, ap_a, ap_b):
                 dut.wait_for(lambda e: e.kind in ("auth_reject", "connected") and e.t >= t0, 10, since=m)
             except WaitTimeout as e:
                 record.attach_text("no-ft-outcome", str(e))
-        with record.step("weaken the current AP and observe 30 s"):
-            lab.set_txpower(cur.iface, 5)
+        with record.step("weaken the current AP as far as hwsim goes (0 dBm) and observe 30 s"):
+            lab.set_txpower(cur.iface, 0)
             settle(30)
         t_end = lab.now()
     finally:

@@ -11,8 +11,8 @@ from engine.verdict import check
 from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
 from suites.air import Air, ap_events
-from suites.steps import (PROFILE, R, connect_first, judge_beacon, judge_btm, judge_ft_roam,
-                          judge_indications, roam_timeline, secrets, settle, wait_connected)
+from suites.steps import (PROFILE, R, connect, connect_first, judge_beacon, judge_btm, judge_ft_roam,
+                          judge_indications, observe, roam_timeline, secrets, settle, wait_connected)
 
 pytestmark = pytest.mark.smoke
 
@@ -46,8 +46,7 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
     kind = spec.params["kind"]
     ap_a, ap_b = two_aps
     if kind == "ft_assoc":
-        with record.step("connect"):
-            bssid = dut.connect(PROFILE)
+        bssid = connect(dut, record)
         a = Air(air.stop())
         with record.step("judge"):
             ft = find_exchanges(a.frames, secrets())
@@ -67,11 +66,16 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
         m = dut.mark()
         t0 = lab.now()
         with record.step("trigger FT_DS" if over_ds else "trigger ROAM"):
-            dut.ctrl(("FT_DS " if over_ds else "ROAM ") + other.bssid)
+            r = dut.ctrl(("FT_DS " if over_ds else "ROAM ") + other.bssid)
+            record.metrics["command_reply"] = r
         with record.step("observe"):
-            wait_connected(dut, other.bssid, m)
+            moved = observe(record, "roam to the target", wait_connected, dut, other.bssid, m, 10)
         a = Air(air.stop())
         with record.step("judge"):
+            record.add(check("ROAM-COMPLETED", f"{R} 13.5/13.6", bool(moved),
+                             f"connected to {other.bssid} after the FT roam",
+                             "connected" if moved else f"not connected to it (command reply "
+                             f"{record.metrics.get('command_reply')!r})"))
             _, mine = judge_ft_roam(record, a, dut, over_ds, other)
             judge_indications(record, dut)
             roam_timeline(record, a, dut, cur, other, spec.title, t0,
@@ -84,11 +88,17 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
             cur.ctrl_ok(f"BSS_TM_REQ {dut.mac} dialog_token=7 pref=1 "
                         f"neighbor={other.bssid},0x0000,{other.op_class},{other.config.channel},7,0301ff")
         with record.step("observe"):
-            cur.wait_event("BSS-TM-RESP", 15, since=mm)
-            wait_connected(dut, other.bssid, m)
+            observe(record, "BSS-TM-RESP", cur.wait_event, "BSS-TM-RESP", 10, since=mm)
+            moved = observe(record, "roam to the candidate", wait_connected, dut, other.bssid, m, 10)
         a = Air(air.stop())
         with record.step("judge"):
-            rq, rs = judge_btm(record, a, dut, cur, [ap_a, ap_b], joined=other.bssid)
+            rq, rs = judge_btm(record, a, dut, cur, [ap_a, ap_b], joined=other.bssid if moved else None)
+            # The one candidate is on the air, preferred (255), seen by the DUT and in its
+            # profile: a conformant roaming client takes it (the smoke case's own requirement).
+            record.add(check("BTM-ACCEPT-PREFERRED", f"{R} 11.24.7.3",
+                             rs is not None and rs.status == 0 and rs.target == other.bssid and bool(moved),
+                             f"status 0 with target {other.bssid}, then a roam to it",
+                             f"response {rs}, roamed: {bool(moved)}"))
             hev = ap_events(cur, "BSS-TM-RESP", mm)
             record.add(check("BTM-HOSTAPD-EVENT", f"{R} 11.24.7.3",
                              bool(hev) and rs is not None and hev[0][1].value.status == rs.status
@@ -103,7 +113,7 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
         with record.step("send beacon request (table mode)"):
             cur.ctrl_ok(f"REQ_BEACON {dut.mac} " + "5100" + "0000" + "0000" + "02" + "ff" * 6)
         with record.step("observe"):
-            cur.wait_event(r"BEACON-RESP-RX", 15, since=mm)
+            observe(record, "BEACON-RESP-RX", cur.wait_event, r"BEACON-RESP-RX", 10, since=mm)
             settle(2)  # the DUT may send more than one report frame
         a = Air(air.stop())
         with record.step("judge"):

@@ -44,11 +44,11 @@ class Collect:
         return self.record.attach_json(name, obj)
 
 
-def judge_request(record, air: Air, dut, cur, aps, index: int = 0, settings=None, joined=None,
+def judge_request(record, air: Air, dut, cur, aps, profile, index: int = 0, settings=None, joined=None,
                   keep_apart: bool = False):
     """judge_btm for request number `index` on the air. Returns (request, response, verdicts)."""
     sink = Collect(record) if keep_apart else record
-    rq, rs = judge_btm(sink, air, dut, cur, aps, settings=settings, joined=joined, request_index=index)
+    rq, rs = judge_btm(sink, air, dut, cur, aps, profile, settings=settings, joined=joined, request_index=index)
     return rq, rs, (sink.verdicts if keep_apart else None)
 
 

@@ -111,14 +111,20 @@ def test_lab_ft_flipped_mic_is_a_violation(capsys, tmp_path):
 @pytest.mark.skipif(not (FT_PCAP.exists() and FT_LOG.exists()), reason="lab material not present")
 def test_lab_ft_with_supplicant_log(capsys):
     rc, d = run_json(capsys, "--pcap", str(FT_PCAP), *SECRET, "--wpas-log", str(FT_LOG))
-    assert rc == 0, d["violations"]
+    assert [(x["target"], x["mic_ok"]) for x in d["ft"]] == [(AP2, True), (AP1, True)]
+    # whatever the log's trace is judged to be, the frames are clean: only IND rules may fail
+    assert all(v["rule"].startswith("IND-") for v in d["violations"])
+    assert rc == (1 if d["violations"] else 0)
     kinds = [(i["kind"], i["bssid"]) for i in d["indications"]]
-    # the log: connect to ap1, ROAM to ap2, FT_DS back to ap1
-    assert kinds[:5] == [("CONNECTION_START", None), ("ASSOCIATION_START", AP1),
-                         ("ASSOCIATION_COMPLETION", AP1), ("CONNECTION_COMPLETION", AP1), ("MEDIA_CONNECT", AP1)]
-    assert ("ROAMING_COMPLETION", AP2) in kinds and kinds.index(("ROAMING_COMPLETION", AP2)) < \
-        len(kinds) - kinds[::-1].index(("ROAMING_COMPLETION", AP1)) - 1
+    # the log: connect to ap1, ROAM to ap2, FT_DS back to ap1 (in this order, other lines between)
+    want = [("CONNECTION_START", None), ("ASSOCIATION_START", AP1), ("CONNECTION_COMPLETION", AP1),
+            ("ROAMING_START", None), ("ASSOCIATION_START", AP2), ("ROAMING_COMPLETION", AP2),
+            ("ROAMING_START", None), ("ASSOCIATION_START", AP1), ("ROAMING_COMPLETION", AP1)]
+    it = iter(kinds)
+    assert all(w in it for w in want), kinds
     assert all(i["source"].startswith("ft_air_ds.sta.log:") for i in d["indications"])
+    roam_reasons = [i["reason"] for i in d["indications"] if i["kind"] == "ROAMING_START"]
+    assert roam_reasons[1] == "requested FT over the DS"
 
 
 # --- BTM and beacon reports on the real lab capture -------------------------------------
@@ -285,3 +291,25 @@ def test_stray_copy_of_lab_capture_reads_as_pcap(capsys, tmp_path):
     rc, d = run_json(capsys, "--pcap", str(p))
     # no secrets: the MICs cannot be verified, so nothing about them is claimed
     assert rc == 0 and [x["mic_ok"] for x in d["ft"]] == [None, None]
+
+
+def test_fast_reader_reads_what_reader_reads(tmp_path):
+    from engine.capture import Reader
+    paths = sorted(LAB.glob("*.pcap")) + sorted(Path("/work/shared/data/pcap").glob("*.pcap*"))
+    paths = [p for p in paths if not p.name.endswith(".txt")]
+    assert paths
+    # radiotap variants: Flags with FCS and bad-FCS bits, frequency 0 with XChannel, an unknown bit
+    def rt(present: int, fields: bytes) -> bytes:
+        return struct.pack("<BBHI", 0, 0, 8 + len(fields), present) + fields
+    f = beacon_frame(AP1, b"x", 1)
+    recs = [rt(0x2 | 0x8 | 0x20, bytes([0x10]) + b"\x00" + struct.pack("<HH", 2412, 0) + b"\xc4") + f + b"FCS!",
+            rt(0x2, bytes([0x50])) + f + b"FCS!",
+            rt(0x8 | 0x40000, struct.pack("<HH", 0, 0) + struct.pack("<IHBB", 0, 2437, 1, 0)) + f,
+            rt(0x8 | (1 << 28), struct.pack("<HH", 5180, 0)) + f,
+            rt(0x20, b"")[:8] + f]  # signal bit set, no room for it: frame skipped
+    paths.append(pcap(tmp_path / "rt.pcap", recs, linktype=127))
+    for p in paths:
+        slow, fast = Reader(p), analyze.FastReader(p)
+        a, b = list(slow), list(fast)
+        assert a == b, p.name
+        assert slow.problems == fast.problems

@@ -160,6 +160,14 @@ def test_detail_one_carries_fixed_fields_and_requested_ids_only():
     assert st(judge(req, [rep(A, missing)])[1], "BCN-BODY-ELEMENTS") == [FAIL]
 
 
+def test_detail_one_without_request_subelement_is_fixed_fields_only():
+    # 9.4.2.20.7: detail 1 reports the fixed fields plus the elements the Request subelement
+    # names; with no Request subelement no element is named, so only the 12 fixed octets remain.
+    req = rq(bssid=A, detail=1, ids=None)
+    assert st(judge(req, [rep(A, TS + INTERVAL + CAP)])[1], "BCN-BODY-ELEMENTS") == [PASS]
+    assert st(judge(req, [rep(A, TS + INTERVAL + CAP + SSID_LAB)])[1], "BCN-BODY-ELEMENTS") == [FAIL]
+
+
 def test_detail_two_fixed_fields():
     other_ts = bytes(8) + INTERVAL + CAP + BODY[A][12:]
     assert st(judge(rq(bssid=A), [rep(A, other_ts)])[1], "BCN-BODY-FIXED") == [PASS]  # timestamp moves

@@ -191,3 +191,19 @@ def test_current_bss_not_best_is_not_an_accept_target():
     p = btm.predict(r, CUR, VIEW, PROFILE)
     assert CUR not in p.accept_targets and not p.must_not_roam
     assert st(btm.validate(r, BTMResponse(7, 0, target=CUR), p), "BTM-TARGET-ALLOWED") == [FAIL]
+
+
+def test_move_after_the_ap_disassociated_is_not_the_transition():
+    # 11.3 / 11.24.7.3: after the AP's Disassociation the STA has no association left; joining any
+    # BSS afterwards is a new association, so it cannot break the accepted transition's target.
+    r = req([nr(Y, 100)], mode=0x05)
+    p = btm.predict(r, CUR, VIEW, PROFILE)
+    forced = btm.Timeline(1.0, 1.1, 1.5, X, disassociated_t=1.3)
+    vs = btm.validate(r, BTMResponse(7, 0, target=Y), p, forced)
+    assert st(vs, "BTM-ROAM-TARGET") == [INFO]
+    # the same move with no disassociation first is the transition, and the wrong target
+    vs = btm.validate(r, BTMResponse(7, 0, target=Y), p, btm.Timeline(1.0, 1.1, 1.2, X))
+    assert st(vs, "BTM-ROAM-TARGET") == [FAIL]
+    # moving to the announced target after a disassociation still passes
+    vs = btm.validate(r, BTMResponse(7, 0, target=Y), p, btm.Timeline(1.0, 1.1, 1.5, Y, disassociated_t=1.3))
+    assert st(vs, "BTM-ROAM-TARGET") == [PASS]

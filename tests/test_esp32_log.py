@@ -283,3 +283,12 @@ def test_measurement_request_and_neighbor_report_failure():
                        "I (2) wpa: RRM: Notifying neighbor report - NONE"], "t")
     assert [(e.kind, e.get("token"), e.get("type")) for e in evs] == [
         ("measurement_request", 3, 5), ("neighbor_report_failed", None, None)]
+
+
+def test_same_address_after_a_reboot_is_a_new_got_ip():
+    # ms-since-boot restarts at every boot, so the second boot's `sta ip:` can carry the same
+    # stamp as the first one's; it is a new DHCP result, not the app repeating esp_netif's line.
+    once = ["I (1313) esp_netif_handlers: sta ip: 192.168.4.2, mask: 255.255.255.0, gw: 192.168.4.1"]
+    lines = ["rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"] + once + \
+            ["rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"] + once
+    assert [e.kind for e in parse_lines(lines, "t")] == ["reboot", "got_ip", "reboot", "got_ip"]

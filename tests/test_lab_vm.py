@@ -58,7 +58,7 @@ def test_dying_daemon_is_reported_as_death(vlab):
     ap = vlab.start_ap(BSSConfig(security="open"))
     try:
         m = ap.mark()
-        vlab.agent.run(["pkill", "-KILL", "-f", ap.log_vm.replace(".log", ".conf")])
+        vlab.agent.run(["pkill", "-KILL", "-f", f"{ap.name}.conf"])
         with pytest.raises(DaemonDied) as e:
             ap.wait_event("NEVER-HAPPENS", timeout=20, since=m)
         assert "died" in str(e.value) and "exit code -9" in str(e.value)
