@@ -281,7 +281,7 @@ class Analyzer:
         self.findings: list[Verdict] = []
         self.verdicts: list[Verdict] = []
         self.logs: list[tuple[str, list[Event], list[Indication]]] = []
-        self.views: dict[int, BssView] = {}
+        self.views: dict[tuple, BssView] = {}
         self.air_trace = AirTrace()
 
     # -- frames ---------------------------------------------------------------------
@@ -446,11 +446,12 @@ class Analyzer:
 
     def _view(self, key: bytes, fr) -> BssView:
         """bss_view of one Beacon/Probe Response frame, parsed once however often it is asked for."""
-        v = self.views.get(fr.index)
+        memo = (key, fr.raw[32:], getattr(fr, "freq", None))  # all but the TSF changes rarely
+        v = self.views.get(memo)
         if v is None:
-            v = self.views[fr.index] = bss_view(mac(key), fr.raw[24:], getattr(fr, "freq", None))
             if len(self.views) > 4096:
                 self.views.clear()
+            v = self.views[memo] = bss_view(mac(key), fr.raw[24:], getattr(fr, "freq", None))
         return v
 
     # -- logs --------------------------------------------------------------------------
@@ -543,12 +544,16 @@ class Analyzer:
                                               (beacon.ACTIVE, caps.rm_beacon_active),
                                               (beacon.TABLE, caps.rm_beacon_table)) if ok)
         dut = beacon.BeaconDut(modes=modes) if modes is not None else beacon.BeaconDut()
-        truth = [AirBSS(b, v.ssid or b"", v.channel, op_class_of(v.channel), v.freq, v.beacon_body,
-                        {"probe_response_body": v.probe_body} if v.probe_body else {})
-                 for b, v in known.items() if v.beacon_body and v.problem is None]
-        out = []
         # a request frame may hold several beacon requests; the reports are judged against the first
         rq = x.requests[0]
+        # only BSSs that can be in the must/may sets or were reported bear on the verdicts
+        keep = {r.bssid.lower() for r in x.reports if r.bssid}
+        if rq.mode != beacon.TABLE:
+            keep |= {b for b, v in known.items() if rq.channel in (0, 255) or v.channel == rq.channel}
+        truth = [AirBSS(b, v.ssid or b"", v.channel, op_class_of(v.channel), v.freq, v.beacon_body,
+                        {"probe_response_body": v.probe_body} if v.probe_body else {})
+                 for b, v in known.items() if b in keep and v.beacon_body and v.problem is None]
+        out = []
         try:
             pred = beacon.predict(rq, truth, dut)
             vs = beacon.validate(rq, x.reports, pred, "report")

@@ -313,3 +313,13 @@ def test_fast_reader_reads_what_reader_reads(tmp_path):
         a, b = list(slow), list(fast)
         assert a == b, p.name
         assert slow.problems == fast.problems
+
+
+@pytest.mark.skipif(not FT_LOG.exists(), reason="lab log tests/data/lab/ft_air_ds.sta.log not present")
+def test_ft_story_from_the_supplicant_log_alone(capsys):
+    rc, d = run_json(capsys, "--wpas-log", str(FT_LOG))
+    # README: ROAM to ap2 (over the air), then FT_DS back to ap1; no frames, so no MIC claims
+    assert [(x["target"], x["over_ds"], x["mic_ok"], x["pmkr1name_ok"]) for x in d["ft"]] == [
+        (AP2, False, None, None), (AP1, True, None, None)]
+    assert all(x["source"].startswith("ft_air_ds.sta.log:") and x["latency_us"] > 0 for x in d["ft"])
+    assert d["frame_total"] == 0
