@@ -92,7 +92,8 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
             moved = observe(record, "roam to the candidate", wait_connected, dut, other.bssid, m, 10)
         a = Air(air.stop())
         with record.step("judge"):
-            rq, rs = judge_btm(record, a, dut, cur, [ap_a, ap_b], joined=other.bssid if moved else None)
+            rq, rs = judge_btm(record, a, dut, cur, [ap_a, ap_b], joined=other.bssid if moved else None,
+                               dialog_token=7)
             # The one candidate is on the air, preferred (255), seen by the DUT and in its
             # profile: a conformant roaming client takes it (the smoke case's own requirement).
             record.add(check("BTM-ACCEPT-PREFERRED", f"{R} 11.24.7.3",

@@ -10,7 +10,6 @@ import pytest
 
 from devices.base import DutError, WaitTimeout
 from devices.esp32 import DutRebooted
-from devices.esp32_board import Esp32Board
 from devices.lines import clean
 from devices.registry import make_dut
 from engine.events import SUCCESS, Ind
