@@ -7,7 +7,7 @@ import re
 from devices import wpas_log
 from engine import beacon, ies
 from engine.frames import convert, header_len, mac
-from engine.frames.elements import EID_MEAS_REQ, EID_NR, EID_RM_CAPS
+from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
 from engine.verdict import check
 from lab.daemon import DaemonError, EventTimeout
 from suites.air import Air, ap_events

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import time
 
-from engine import beacon, btm, candidates
+from engine import btm, candidates
 from engine.frames import mac
 from engine.ft.exchange import find_exchanges
 from engine.ft.keys import Secrets
 from engine.indications import check as check_indications
 from engine.verdict import check
 from lab.wpas import Profile
-from suites.air import Air, ap_events
+from suites.air import Air
 
 R = "IEEE 802.11-2020"
 LAB_FREQS = (2412, 2437, 2462)  # channels 1, 6, 11: where the suites put their APs
@@ -136,21 +136,6 @@ def judge_indications(record, dut, **kw):
     record.attach_json("indications", [i.to_dict() for i in trace])
     record.add(check_indications(trace, **kw))
     return trace
-
-
-def judge_beacon(record, air: Air, ap, aps, dut_view: beacon.BeaconDut, since: int):
-    reqs = air.beacon_requests()
-    record.add(check("BCN-REQUEST-SENT", f"{R} 11.10.9.3", bool(reqs), "a beacon request on the air",
-                     f"{len(reqs)}"))
-    if not reqs:
-        return None, []
-    rq_f, rq = reqs[-1]
-    reports = [ev.value for _, ev in ap_events(ap, "BEACON-RESP-RX", since)]
-    record.attach_json("beacon-reports", [repr(r) for r in reports])
-    pred = beacon.predict(rq, air.truth(aps), dut_view)
-    record.attach_json("beacon-prediction", repr(pred))
-    record.add(beacon.validate(rq, reports, pred))
-    return pred, reports
 
 
 def settle(seconds: float) -> None:

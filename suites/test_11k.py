@@ -68,7 +68,7 @@ def _neighbor_db(cur, k_aps, p) -> tuple[dict, dict]:
     rows = [("other", other.bssid, cur.config.ssid_b, 0x8f, other.op_class, other.config.channel, 7),
             ("fake", FAKE, cur.config.ssid_b, 0x0d, 81, 11, 7),
             ("alt", k_aps["c"].bssid, ALT, 0x83, k_aps["c"].op_class, k_aps["c"].config.channel, 7)]
-    own, alt, subs_of = {}, {}, {}
+    own, alt = {}, {}
     for name, bssid, ssid, info, oc, ch, phy in rows:
         subs = K.sub(3, bytes([prefs[name]])) if name in prefs else b""
         loc = p.get("location") and name != "alt"

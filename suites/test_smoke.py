@@ -3,8 +3,6 @@ They judge the frames and the daemons; the Native 802.11 indication rules are ju
 the roaming cases of the full suites (test_11r, test_11v, test_native)."""
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from engine import beacon
@@ -13,7 +11,8 @@ from engine.verdict import check
 from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
 from suites.air import Air, ap_events
-from suites.steps import (PROFILE, R, connect, connect_first, judge_beacon, judge_btm, judge_ft_roam,
+from suites.k_steps import judge_beacon_air
+from suites.steps import (R, connect, connect_first, judge_btm, judge_ft_roam,
                           observe, roam_timeline, secrets, settle, wait_connected)
 
 pytestmark = pytest.mark.smoke
@@ -114,14 +113,14 @@ def test_smoke(spec, record, dut, two_aps, air, lab):
         cur, other = connect_first(dut, record, ap_a, ap_b)
         mm = cur.mark()
         with record.step("send beacon request (table mode)"):
-            cur.ctrl_ok(f"REQ_BEACON {dut.mac} " + "5100" + "0000" + "0000" + "02" + "ff" * 6)
+            token = int(cur.ctrl_ok(f"REQ_BEACON {dut.mac} " + "5100" + "0000" + "0000" + "02" + "ff" * 6))
         with record.step("observe"):
             observe(record, "BEACON-RESP-RX", cur.wait_event, r"BEACON-RESP-RX", 10, since=mm)
             settle(2)  # the DUT may send more than one report frame
         a = Air(air.stop())
         with record.step("judge"):
-            _, reports = judge_beacon(record, a, cur, [ap_a, ap_b],
-                                      beacon.BeaconDut(cache=frozenset({ap_a.bssid, ap_b.bssid})), mm)
+            _, reports = judge_beacon_air(record, a, cur, dut, [ap_a, ap_b], token,
+                                          beacon.BeaconDut(cache=frozenset({ap_a.bssid, ap_b.bssid})), mm)
             got = {r.bssid for r in reports}
             record.add(check("BCN-TABLE-ALL", f"{R} 11.10.9.3", got == {ap_a.bssid, ap_b.bssid},
                              f"one report per BSS in the DUT's table: {sorted({ap_a.bssid, ap_b.bssid})}",
