@@ -17,6 +17,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from engine.channels import channel_freq, op_class_of
 from engine import beacon, btm, candidates as cand, clauses as C
 from engine.caps import StaCaps, caps_from_assoc
 from engine.events import Event, Ind, Indication
@@ -95,21 +96,6 @@ def channel_of_freq(freq: int | None) -> int:
     return 0
 
 
-def op_class_of(channel: int) -> int:
-    """Global operating class (Annex E, Table E-4) of a 20 MHz channel."""
-    if 1 <= channel <= 13:
-        return 81
-    if channel == 14:
-        return 82
-    if 36 <= channel <= 48:
-        return 115
-    if 52 <= channel <= 64:
-        return 118
-    if 100 <= channel <= 144:
-        return 121
-    return 125 if channel >= 149 else 0
-
-
 @dataclass
 class BssView:
     """A BSS as the capture saw it, from its last Beacon/Probe Response."""
@@ -154,7 +140,7 @@ def bss_view(bssid: str, body: bytes, freq: int | None) -> BssView:
     if not v.channel:
         v.channel = channel_of_freq(freq)
     if not v.freq and v.channel:
-        v.freq = 2407 + 5 * v.channel if v.channel <= 13 else 5000 + 5 * v.channel
+        v.freq = channel_freq(v.channel)
     return v
 
 

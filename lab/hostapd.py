@@ -4,34 +4,12 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
+from engine.channels import channel_freq, op_class_of
 from lab.daemon import Daemon, DaemonError, wait_until
 
 OPEN, WPA2_PSK, FT_PSK = "open", "wpa2-psk", "ft-psk"
 DEFAULT_PASSPHRASE = "roamcert-passphrase"
 FT_KEY = "00112233445566778899aabbccddeeff"  # shared R0KH/R1KH key of the lab's APs
-
-
-def channel_freq(channel: int) -> int:
-    if 1 <= channel <= 13:
-        return 2407 + 5 * channel
-    if channel == 14:
-        return 2484
-    return 5000 + 5 * channel
-
-
-def op_class_for(channel: int) -> int:
-    """Global operating class (Annex E, Table E-4) for 20 MHz channels."""
-    if 1 <= channel <= 13:
-        return 81
-    if channel == 14:
-        return 82
-    if 36 <= channel <= 48:
-        return 115
-    if 52 <= channel <= 64:
-        return 118
-    if 100 <= channel <= 144:
-        return 121
-    return 125
 
 
 def ssid_bytes(ssid: str | bytes) -> bytes:
@@ -137,7 +115,7 @@ class RefAP(Daemon):
 
     @property
     def op_class(self) -> int:
-        return op_class_for(self.config.channel)
+        return op_class_of(self.config.channel)
 
     def wait_enabled(self, timeout: float = 15) -> None:
         def enabled():
