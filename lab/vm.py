@@ -149,7 +149,7 @@ class VirtualLab:
     def info(self) -> dict:
         return {"kind": self.kind, "radios": self.radios,
                 "kernel": (self.agent.info.get("uname") if self.agent else None),
-                "boot_s": self.boot_seconds}
+                "boot_s": round(self.boot_seconds, 2) if self.boot_seconds else None}
 
     def shutdown(self, timeout: float = 5.0) -> None:
         if self.agent and not self.agent.closed and self.proc and self.proc.poll() is None:
