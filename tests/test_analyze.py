@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 from cli import analyze
+from shared_data import SHARED
 
 LAB = Path(__file__).parent / "data" / "lab"
 FT_PCAP, FT_LOG = LAB / "ft_air_ds.pcap", LAB / "ft_air_ds.sta.log"
 BTM_PCAP = LAB / "btm_rm.pcap"
-ESP = Path("/work/shared/data/esp32")
+ESP = Path(str(SHARED) + "/data/esp32")
 BTM_LOG, BCN_LOG = ESP / "roaming_example_btm_roam.log", ESP / "roaming_example_beacon_request.log"
 STA, AP1, AP2 = "02:00:00:00:02:00", "02:00:00:00:00:00", "02:00:00:00:01:00"
 SECRET = ["--ssid", "roamcert", "--passphrase", "roamcert-passphrase"]
@@ -295,7 +296,7 @@ def test_stray_copy_of_lab_capture_reads_as_pcap(capsys, tmp_path):
 
 def test_fast_reader_reads_what_reader_reads(tmp_path):
     from engine.capture import Reader
-    paths = sorted(LAB.glob("*.pcap")) + sorted(Path("/work/shared/data/pcap").glob("*.pcap*"))
+    paths = sorted(LAB.glob("*.pcap")) + sorted(Path(str(SHARED) + "/data/pcap").glob("*.pcap*"))
     paths = [p for p in paths if not p.name.endswith(".txt")]
     assert paths
     # radiotap variants: Flags with FCS and bad-FCS bits, frequency 0 with XChannel, an unknown bit

@@ -11,8 +11,9 @@ import test_frames_vectors as v
 from engine.capture import Reader
 from engine.caps import caps_from_assoc
 from engine.frames import MalformedFrame, WrongFrame
+from shared_data import SHARED
 
-PCAP = "/work/shared/data/pcap/wlanpi-profiler_"
+PCAP = str(SHARED) + "/data/pcap/wlanpi-profiler_"
 
 # file, frame, sta, reassoc, BTM b19, RM element, NR b1, passive b4, active b5, table b6,
 # MDID (wire hex or None), FT over DS, AKMs

@@ -9,8 +9,9 @@ import pytest
 
 from engine.capture import CaptureError, Reader, from_bytes, parse_radiotap
 from engine.frames import classify, nr_request_from
+from shared_data import SHARED
 
-PCAP = "/work/shared/data/pcap/"
+PCAP = str(SHARED) + "/data/pcap/"
 AIRCRACK = PCAP + "aircrack-ng_pmkid-not-recognized.cap"
 
 # a minimal 802.11 frame: Neighbor Report Request, token 9, no elements

@@ -11,8 +11,9 @@ import pytest
 from devices.base import DutError, WaitTimeout
 from devices.esp32 import DutRebooted, Esp32Dut
 from engine.events import Ind
+from shared_data import SHARED
 
-LOG = Path("/work/shared/data/esp32/roaming_example_btm_roam.log")
+LOG = Path(str(SHARED) + "/data/esp32/roaming_example_btm_roam.log")
 
 
 @pytest.fixture

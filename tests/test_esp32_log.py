@@ -8,8 +8,9 @@ import pytest
 
 from devices.esp32_log import Esp32LogParser, parse_file, parse_lines, to_indications
 from engine.events import FAILURE, SUCCESS, Ind
+from shared_data import SHARED
 
-DATA = Path("/work/shared/data/esp32")
+DATA = Path(str(SHARED) + "/data/esp32")
 OLD_AP = "50:3e:aa:26:35:42"
 NEW_AP = "b4:e6:2d:eb:1d:76"
 

@@ -10,6 +10,7 @@ import json
 
 from engine.ft import Secrets, find_exchanges
 from engine.verdict import FAIL, INFO, PASS
+from shared_data import SHARED
 from test_ft_wire import (LLC_EAPOL, M1_INFO, M2_INFO, M3_INFO, M4_INFO, REAL_ANONCE,
                           REAL_PASSPHRASE, REAL_PMKR0NAME, REAL_PMKR1NAME, REAL_R0KH,
                           REAL_R1KH, REAL_SNONCE, REAL_SSID, REAL_KCK, assoc_req, assoc_resp,
@@ -271,7 +272,7 @@ def test_real_iphone_ft_psk_association_request_is_an_initial_ft_association():
     # wlanpi-profiler capture: an iPhone 12 Pro Max associating to a profiler AP that
     # advertises FT-PSK. Read by eye from the hex: A1 (AP) 00:c0:ca:ad:cb:dc, A2 (STA)
     # 1a:b2:70:4e:cf:16, RSNE AKM 00-0f-ac:4, MDE 36 03 45 c2 00. No response captured.
-    fs = _pcap_frames("/work/shared/data/pcap/wlanpi-profiler_Apple_iPhonePro12Max_A2342_"
+    fs = _pcap_frames(str(SHARED) + "/data/pcap/wlanpi-profiler_Apple_iPhonePro12Max_A2342_"
                       "iOS14.4_1a-b2-70-4e-cf-16_5.8GHz.pcap")
     a = find_exchanges(fs, SECRETS)
     assert not a.findings and a.exchanges == []

@@ -8,8 +8,9 @@ from engine import indications as I
 from engine.clauses import GUIDELINES_FILE, RULES, render
 from engine.events import FAILURE, SUCCESS, Ind, Indication
 from engine.verdict import FAIL, INFO, PASS
+from shared_data import SHARED
 
-SEED = Path("/work/shared/seeds") / GUIDELINES_FILE
+SEED = Path(str(SHARED) + "/seeds") / GUIDELINES_FILE
 A, B, X = "02:00:00:00:00:0a", "02:00:00:00:00:0b", "02:00:00:00:00:0c"
 
 
