@@ -16,6 +16,8 @@ from pathlib import Path
 MODULES = ("virtio_pci", "9p", "9pnet_virtio", "virtio_console", "mac80211_hwsim",
            "bridge", "veth")
 
+AGENT = Path(__file__).resolve().parent / "agent.py"
+
 INIT = r"""#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc
@@ -49,6 +51,12 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 results /newroot/tmp/r
 mount --move /dev /newroot/dev
 mount --move /proc /newroot/proc
 mount --move /sys /newroot/sys
+# The agent travels in the initramfs: the repository may live where the VM mounts
+# its own tmpfs (/tmp), so the host's copy is not always visible after switch_root.
+if [ -z "$agent" ]; then
+  cp /agent.py /newroot/tmp/roamcert-agent.py
+  agent=/tmp/roamcert-agent.py
+fi
 echo "roamcert: switching root, agent $agent"
 exec switch_root /newroot /usr/bin/python3 -u -I -S "$agent" --port-name roamcert.agent
 """
@@ -119,7 +127,8 @@ def build(cache_dir: Path, kver: str | None = None) -> tuple[Path, Path]:
     if not busybox:
         raise RuntimeError("busybox not found (Debian package busybox-static)")
     mods = module_order(kver)
-    h = hashlib.sha256(INIT.encode())
+    agent = AGENT.read_bytes()
+    h = hashlib.sha256(INIT.encode() + agent)
     for p in [Path(busybox), *mods]:
         st = p.stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
@@ -132,6 +141,7 @@ def build(cache_dir: Path, kver: str | None = None) -> tuple[Path, Path]:
         c.dir(d)
     c.file("bin/busybox", Path(busybox).read_bytes(), 0o755)
     c.file("init", INIT.encode(), 0o755)
+    c.file("agent.py", agent, 0o644)
     names = []
     for p in mods:
         name = p.name.removesuffix(".ko")

@@ -42,8 +42,8 @@ class VirtualLab:
     kind = "virtual"
 
     def __init__(self, results_dir: Path, radios: int = 7, memory_mb: int = 768,
-                 boot_timeout: float = 60.0, agent: Path = AGENT):
-        self.agent_path = Path(agent)
+                 boot_timeout: float = 60.0, agent: Path | None = None):
+        self.agent_path = agent  # None: the copy inside the initramfs
         self.cpus = int(os.environ.get("ROAMCERT_VM_CPUS", "1"))
         self.results_dir = Path(results_dir).resolve()
         self.radios = radios
@@ -77,8 +77,9 @@ class VirtualLab:
         qemu = shutil.which("qemu-system-x86_64")
         if not qemu:
             raise BootError("qemu-system-x86_64 not found (Debian package qemu-system-x86)")
-        append = (f"console=ttyS0 panic=-1 quiet printk.time=1 roamcert.radios={self.radios} "
-                  f"roamcert.agent={self.agent_path}")
+        append = f"console=ttyS0 panic=-1 quiet printk.time=1 roamcert.radios={self.radios}"
+        if self.agent_path:
+            append += f" roamcert.agent={self.agent_path}"
         return [
             qemu, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),
             "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
