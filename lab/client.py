@@ -123,8 +123,8 @@ class AgentClient:
                 self.cond.wait(min(left, 0.5))
 
     # thin helpers -----------------------------------------------------------
-    def run(self, argv: list[str], timeout: float = 30, check: bool = True) -> dict:
-        res = self.call("run", timeout=timeout + 5, argv=argv, limit=timeout)
+    def run(self, argv: list[str], timeout: float = 30, check: bool = True, input: str | None = None) -> dict:
+        res = self.call("run", timeout=timeout + 5, argv=argv, limit=timeout, input=input)
         if check and res["rc"] != 0:
             raise AgentError(f"{' '.join(argv)} exited {res['rc']}: {res['stderr'].strip() or res['stdout'].strip()}")
         return res
