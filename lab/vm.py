@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = ROOT / ".cache"
 AGENT = ROOT / "lab" / "agent.py"
 RESULTS_IN_VM = "/tmp/results"
+QBOOT = Path("/usr/share/qemu/qboot.rom")
 
 _PR_SET_PDEATHSIG = 1
 
@@ -80,8 +81,11 @@ class VirtualLab:
         append = f"console=ttyS0 panic=-1 quiet printk.time=1 roamcert.radios={self.radios}"
         if self.agent_path:
             append += f" roamcert.agent={self.agent_path}"
+        # qboot (Debian's qemu-system-data) starts a -kernel boot about a second sooner
+        # than SeaBIOS under TCG.
+        bios = ["-bios", str(QBOOT)] if QBOOT.exists() else []
         return [
-            qemu, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),
+            qemu, *bios, "-accel", "tcg,thread=multi", "-cpu", "max", "-m", str(self.memory_mb), "-smp", str(self.cpus),
             "-nodefaults", "-no-reboot", "-display", "none", "-monitor", "none",
             "-kernel", str(kernel), "-initrd", str(initrd), "-append", append,
             "-serial", f"file:{self.console_log}",
