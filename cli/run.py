@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-import sys
 from pathlib import Path
 
 import pytest
@@ -41,12 +40,9 @@ def main(argv: list[str]) -> int:
     ]
     print(f"roamcert: run folder {run_dir}", flush=True)
     code = pytest.main(args)
-    try:
-        from reports.certificate import build
-        cert = build(run_dir)
-        print(f"roamcert: certificate {cert}")
-    except Exception as e:  # the run's own exit code matters more than the report's
-        print(f"roamcert: could not build the certificate: {e}", file=sys.stderr)
-    print(f"roamcert: summary {run_dir / 'summary.json'}; junit {run_dir / 'junit.xml'}; "
-          f"allure results {run_dir / 'allure-results'}")
+    # The reports come after the verdicts, and their trouble never changes the exit code.
+    from cli import report
+    print("roamcert: building the certificate and the single-file Allure report ...", flush=True)
+    report.main([str(run_dir)])
+    print(f"roamcert: summary {run_dir / 'summary.json'}; junit {run_dir / 'junit.xml'}")
     return int(code)

@@ -28,6 +28,8 @@ def test_smoke_run_passes_and_prints_where_reports_are(smoke_run):
     p, run = smoke_run
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
     assert f"certificate: {run / 'certificate.html'}" in p.stdout
+    assert f"allure:      {run / 'allure-report.html'}" in p.stdout
+    assert (run / "allure-report.html").stat().st_size > 10000
 
 
 def test_summary_lists_every_smoke_case_with_requirements_and_evidence(smoke_run):
