@@ -18,7 +18,7 @@ pytestmark = pytest.mark.lab
 def smoke_run(tmp_path_factory):
     base = tmp_path_factory.mktemp("runs")
     env = dict(os.environ, ROAMCERT_RUNS=str(base))
-    p = subprocess.run([str(ROOT / "roamcert"), "run", "-m", "smoke", "--dut", "linux-wpas"],
+    p = subprocess.run([str(ROOT / "roamcert"), "run", "-m", "smoke", "--dut", "linux-wpas", "--keep-evidence"],
                        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     run = (base / "latest").resolve()
     return p, run

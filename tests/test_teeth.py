@@ -31,21 +31,36 @@ def broken_run(tmp_path_factory):
     env = dict(os.environ, ROAMCERT_RUNS=str(base))
     p = subprocess.run([str(ROOT / "roamcert"), "run", "-m", "smoke", *duts], cwd=ROOT, env=env,
                        capture_output=True, text=True, timeout=1800)
-    summary = json.loads(((base / "latest").resolve() / "summary.json").read_text())
-    return p, summary
+    run = (base / "latest").resolve()
+    return p, json.loads((run / "summary.json").read_text()), run
 
 
 def test_broken_duts_make_the_run_fail(broken_run):
-    p, _ = broken_run
+    p, _, _ = broken_run
     assert p.returncode == 1, p.stdout[-2000:]
 
 
 @pytest.mark.parametrize("variant,case,rule", [(v, c, r) for v, m in EXPECT.items() for c, r in m.items()])
 def test_case_fails_with_the_right_rule(broken_run, variant, case, rule):
-    _, summary = broken_run
+    _, summary, _ = broken_run
     got = [c for c in summary["cases"] if c["case_id"] == case and c["dut"] == f"linux-wpas-{variant}"]
     assert got, f"{case} did not run against linux-wpas-{variant}"
     c = got[0]
     assert c["verdict"] in ("failed", "error"), f"{case} {c['verdict']} against {variant}"
     assert f"[FAIL] {rule} (" in c["reason"], \
         f"{case} against {variant} failed without the oracle naming {rule}: {c['reason'][:500]}"
+
+
+def test_failures_keep_their_capture_and_passes_drop_it_without_keep_evidence(broken_run):
+    _, summary, run = broken_run
+    failed = [c for c in summary["cases"] if c["verdict"] == "failed"]
+    passed = [c for c in summary["cases"] if c["verdict"] == "passed"]
+    assert failed and passed
+    for c in failed:
+        pcaps = [a for a in c["attachments"] if a["name"] == "air.pcap"]
+        assert pcaps, f"{c['case_id']} against {c['dut']} lost its capture"
+        assert (run / pcaps[0]["path"]).stat().st_size > 1000
+    for c in passed:
+        assert not [a for a in c["attachments"] if a["name"] == "air.pcap"], c["case_id"]
+        assert "air.pcap" in c["metrics"].get("evidence_not_kept", []), c["case_id"]
+        assert any(a["name"].endswith("-events") for a in c["attachments"]), c["case_id"]
