@@ -84,6 +84,9 @@ class LinuxWpasDut:
     def ctrl(self, cmd: str, timeout: float = 10) -> str:
         return self.sup.ctrl(cmd, timeout)
 
+    def status(self) -> dict:
+        return self.sup.status()
+
     def connect(self, profile: Profile, timeout: float = 20) -> str:
         if self.profile_overrides:
             profile = dataclasses.replace(profile, **self.profile_overrides)

@@ -428,7 +428,7 @@ class Esp32Twin:
         elif self.bssid == bssid:
             return
         self.bssid, self.btm_target = bssid, None
-        st = dict(x.split("=", 1) for x in self.sup.ctrl("STATUS").splitlines() if "=" in x)
+        st = self.sup.status()
         sig = dict(x.split("=", 1) for x in self.sup.ctrl("SIGNAL_POLL").splitlines() if "=" in x)
         freq = int(st.get("freq", "0") or 0)
         width = sig.get("WIDTH", "20 MHz")

@@ -209,12 +209,12 @@ def connect_steady(dut, profile, settle_s: float = 1.0) -> str:
     if not hasattr(dut, "ctrl"):
         return bssid
     settle(settle_s)
-    st = dict(x.partition("=")[::2] for x in dut.ctrl("STATUS").splitlines())
+    st = dut.status()
     if st.get("wpa_state") != "COMPLETED":
         m = dut.mark()
         dut.wait_for(lambda e: e.kind == "connected", 20, since=m)
         settle(settle_s)
-        st = dict(x.partition("=")[::2] for x in dut.ctrl("STATUS").splitlines())
+        st = dut.status()
     return st.get("bssid", bssid)
 
 

@@ -20,7 +20,7 @@ from lab.hostapd import BSSConfig
 from suites.air import Air
 from suites.roam_steps import (DS_CLAUSE, MD_CLAUSE, auth_alg, ind, judge_rules, latency_summary,
                                mde_of_beacon, roam_cmd, sent_by)
-from suites.steps import (PROFILE, R, connect_first, judge_ft_roam, roam_timeline, secrets, settle,
+from suites.steps import (PROFILE, R, connect_first, judge_ft_roam, observe, roam_timeline, secrets, settle,
                           wait_connected)
 
 AP1 = BSSConfig(channel=1, bridge="br1")
@@ -209,10 +209,7 @@ def other_md(spec, record, dut, air, lab, ap_a, ap_b):
     with record.step("trigger ROAM into another mobility domain"):
         reply = dut.ctrl(roam_cmd(False, other.bssid))
     with record.step("observe"):
-        try:
-            wait_connected(dut, other.bssid, m, timeout=10)
-        except WaitTimeout:
-            pass  # a refusal is acceptable; the air decides
+        observe(record, "roam to the target", wait_connected, dut, other.bssid, m, 10)  # a refusal is acceptable; the air decides
         settle(1)
     status = dut.sup.status()
     a = Air(air.stop())
@@ -259,10 +256,7 @@ def no_ds(spec, record, dut, air, lab, ap_a, ap_b):
     with record.step("trigger FT_DS where the MDE forbids it"):
         reply = dut.ctrl(roam_cmd(True, other.bssid))
     with record.step("observe"):
-        try:
-            wait_connected(dut, other.bssid, m, timeout=6)
-        except WaitTimeout:
-            pass
+        observe(record, "roam to the target", wait_connected, dut, other.bssid, m, 6)
         settle(1)
     status = dut.sup.status()
     a = Air(air.stop())
@@ -293,10 +287,7 @@ def key_mismatch(spec, record, dut, air, lab, ap_a, ap_b):
     with record.step("trigger FT_DS (the target cannot get PMK-R1)"):
         reply = dut.ctrl(roam_cmd(True, other.bssid))
     with record.step("observe"):
-        try:
-            wait_connected(dut, other.bssid, m, timeout=8)
-        except WaitTimeout:
-            pass
+        observe(record, "roam to the target", wait_connected, dut, other.bssid, m, 8)
         settle(2)
     status = dut.sup.status()
     t_end = lab.now()
