@@ -8,6 +8,18 @@ PASS = "pass"
 FAIL = "fail"
 INFO = "info"  # a measurement or observation that judges nothing (latency, which branch was taken)
 
+# Which layer produced what a verdict judges. A FAIL is a claim against that layer, so the
+# reports name it. "DUT" is the station as a whole where the engine cannot tell more; an
+# adapter may say which of its layers that is (devices/: e.g. wpa_supplicant's SME).
+DUT = "DUT"
+SUPPLICANT = "supplicant"
+KERNEL = "kernel/driver"
+FIRMWARE = "firmware"
+REFERENCE_AP = "reference AP"
+LAB = "lab"
+STIMULUS = "test stimulus"
+LAYERS = (DUT, SUPPLICANT, KERNEL, FIRMWARE, REFERENCE_AP, LAB, STIMULUS)
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -18,6 +30,7 @@ class Verdict:
     observed: str
     evidence: tuple[str, ...] = ()  # "frame 812", "wpas.log:123", "event 5"
     message: str = ""
+    layer: str = DUT  # one of LAYERS: whose behaviour this verdict judges
 
     @property
     def ok(self) -> bool:
@@ -30,18 +43,20 @@ class Verdict:
 
     @classmethod
     def from_dict(cls, d: dict) -> "Verdict":
-        return cls(**{**d, "evidence": tuple(d.get("evidence", ()))})
+        return cls(**{**d, "evidence": tuple(d.get("evidence", ())), "layer": d.get("layer", DUT)})
 
     def describe(self) -> str:
         ev = ", ".join(self.evidence) or "none"
         head = f"[{self.status.upper()}] {self.rule} ({self.clause})"
+        if self.status == FAIL:
+            head += f" [layer: {self.layer}]"
         body = f"expected: {self.expected}; observed: {self.observed}; evidence: {ev}"
         return f"{head}: {self.message + '; ' if self.message else ''}{body}"
 
 
 def check(rule: str, clause: str, cond: bool, expected: str, observed: str,
-          evidence=(), message: str = "") -> Verdict:
-    return Verdict(rule, clause, PASS if cond else FAIL, expected, observed, tuple(evidence), message)
+          evidence=(), message: str = "", layer: str = DUT) -> Verdict:
+    return Verdict(rule, clause, PASS if cond else FAIL, expected, observed, tuple(evidence), message, layer)
 
 
 def failures(verdicts) -> list[Verdict]:
