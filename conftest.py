@@ -4,4 +4,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["fixtures.plugin", "reports.plugin", "fixtures.esp32_options"]
+pytest_plugins = ["fixtures.esp32_options", "fixtures.plugin", "reports.plugin"]

@@ -13,75 +13,8 @@ import sys
 
 from devices import esp32_log, wpas_log
 from engine.analyze import Analyzer, Report, ssid_text
-from engine.capture import (LINKTYPE_RADIOTAP, RT_FLAG_BAD_FCS, RT_FLAG_FCS, CaptureError, Frame, Reader,
-                            _RT_FIELDS as RT_FIELDS)
+from engine.capture import CaptureError, FastReader, Reader
 from engine.ft.keys import KeyInputError, Secrets
-
-
-class FastReader(Reader):
-    """engine.capture.Reader with the radiotap layout remembered per present bitmap.
-
-    Most captures repeat a handful of radiotap layouts, so the walk over the present
-    bits is done once per layout; the frames are the same as Reader's (see
-    tests/test_analyze.py). Layouts it does not handle (extended bitmaps, vendor
-    namespaces, fields running past the header) go through Reader's own parser."""
-
-    def __init__(self, source, strip_fcs: bool = True):
-        super().__init__(source, strip_fcs)
-        self._layouts: dict[bytes, tuple | None] = {}
-
-    def _frame(self, t, linktype, data, fcs_len=0):
-        if linktype != LINKTYPE_RADIOTAP or len(data) < 8 or data[0] or data[7] & 0xE0:
-            return super()._frame(t, linktype, data, fcs_len)
-        key = data[2:8]
-        lay = self._layouts.get(key, False)
-        if lay is False:
-            lay = self._layouts[key] = _layout(data)
-        if lay is None:
-            return super()._frame(t, linktype, data, fcs_len)
-        self.count += 1
-        rt_len, flags_at, freq_at, chan_at, sig_at = lay
-        flags = data[flags_at] if flags_at is not None else 0
-        freq = (data[freq_at] | data[freq_at + 1] << 8) or None if freq_at is not None else None
-        if freq is None and chan_at is not None:
-            freq = (data[chan_at] | data[chan_at + 1] << 8) or None
-        signal = None
-        if sig_at is not None:
-            signal = data[sig_at] - 256 if data[sig_at] > 127 else data[sig_at]
-        raw = data[rt_len:]
-        if flags & RT_FLAG_FCS and self.strip_fcs:
-            raw = raw[:-4] if len(raw) >= 4 else b""
-        return Frame(self.count, t, linktype, freq, signal, raw, bool(flags & RT_FLAG_BAD_FCS))
-
-
-def _layout(data: bytes):
-    """(length, flags, frequency, XChannel frequency, signal offsets) of a radiotap header
-    with one present word in the default namespace, or None to use the full parser."""
-    rt_len = data[2] | data[3] << 8
-    if rt_len < 8 or rt_len > len(data):
-        return None
-    w = int.from_bytes(data[4:8], "little")
-    pos = 8
-    flags_at = freq_at = chan_at = sig_at = None
-    for bit in range(29):
-        if not w & (1 << bit):
-            continue
-        if bit not in RT_FIELDS:
-            break
-        align, size = RT_FIELDS[bit]
-        pos = (pos + align - 1) & ~(align - 1)
-        if pos + size > rt_len:
-            return None
-        if bit == 1:
-            flags_at = pos
-        elif bit == 3:
-            freq_at = pos
-        elif bit == 5:
-            sig_at = pos
-        elif bit == 18:
-            chan_at = pos + 4
-        pos += size
-    return rt_len, flags_at, freq_at, chan_at, sig_at
 
 
 class _Usage(Exception):

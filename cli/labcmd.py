@@ -65,7 +65,7 @@ def up() -> int:
     if _state():
         print("a lab is already up (./roamcert lab down first)", file=sys.stderr)
         return 1
-    from fixtures.labs import close_lab, open_lab
+    from lab.launch import close_lab, open_lab
     from lab.hostapd import BSSConfig
     from lab.wpas import Profile
 

@@ -1,29 +1,15 @@
 """./roamcert run: a conformance run on the lab, into runs/<UTC timestamp>/."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
 import pytest
 
+from fixtures.run_folder import new_run_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 
-
-def new_run_dir(base: Path) -> Path:
-    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    d = base / stamp
-    n = 1
-    while d.exists():
-        n += 1
-        d = base / f"{stamp}-{n}"
-    d.mkdir(parents=True)
-    latest = base / "latest"
-    tmp = base / f".latest-{os.getpid()}"
-    tmp.unlink(missing_ok=True)
-    tmp.symlink_to(d.name)
-    os.replace(tmp, latest)
-    return d
 
 
 def main(argv: list[str]) -> int:

@@ -1,31 +1,43 @@
-"""DUT types by name. Add a new type here (see README "Adding a DUT type")."""
+"""DUT types by name. Add a new type here (see docs/dut-adapter.md).
+
+Factories take the lab and a DutOptions: plain values, so this layer knows nothing of
+pytest (fixtures/ turn command-line options into DutOptions)."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 
-def _linux_wpas(lab, config, arg):
+from lab.network import LAB_FREQS, PROFILE
+
+
+@dataclass(frozen=True)
+class DutOptions:
+    """What a DUT factory may need besides the lab."""
+    ssid: str = PROFILE.ssid_b.decode()  # the network an ESP32 firmware was built for
+    passphrase: str = PROFILE.passphrase
+    esp32_baud: int = 115200
+    esp32_scan_cache: bool = False  # the firmware keeps a scan cache (table-mode beacon reports)
+
+
+def _linux_wpas(lab, opts: DutOptions, arg):
     from devices.linux_wpas import LinuxWpasDut, variant
     if arg:
         return variant(lab, arg)
     return LinuxWpasDut(lab)
 
 
-def _esp32(lab, config, arg):
+def _esp32(lab, opts: DutOptions, arg):
     from devices.esp32_board import Esp32Board
-    from fixtures.esp32_options import esp32_network
     if not arg:
         raise ValueError("the esp32 DUT needs its serial port: --dut esp32:/dev/ttyUSB0 "
                          "(or esp32:socket://host:port, esp32:rfc2217://host:port)")
-    ssid, passphrase = esp32_network(config)
-    return Esp32Board(arg, config.getoption("--esp32-baud"), name="esp32", ssid=ssid, passphrase=passphrase,
-                      scan_cache=config.getoption("--esp32-scan-cache"))
+    return Esp32Board(arg, opts.esp32_baud, name="esp32", ssid=opts.ssid, passphrase=opts.passphrase,
+                      scan_cache=opts.esp32_scan_cache)
 
 
-def _esp32_twin(lab, config, arg):
+def _esp32_twin(lab, opts: DutOptions, arg):
     from devices.esp32_board import Esp32Board
-    from fixtures.esp32_options import esp32_network
     from lab.esp32_twin import Esp32Twin
-    from suites.steps import LAB_FREQS
-    ssid, passphrase = esp32_network(config)
+    ssid, passphrase = opts.ssid, opts.passphrase
     twin = Esp32Twin(lab, ssid, passphrase, scan_freqs=LAB_FREQS, endpoint=arg or "socket")
     try:
         # The twin is the roaming example built with its sdkconfig.defaults, scan cache on:
@@ -48,10 +60,10 @@ DUT_TYPES = {
 }
 
 
-def make_dut(spec: str, lab, config):
+def make_dut(spec: str, lab, opts: DutOptions | None = None):
     """spec is NAME or NAME:ARG (e.g. esp32:/dev/ttyUSB0)."""
     name, _, arg = spec.partition(":")
     factory = DUT_TYPES.get(name)
     if not factory:
         raise ValueError(f"unknown DUT {name!r}; known: {', '.join(DUT_TYPES)}")
-    return factory(lab, config, arg or None)
+    return factory(lab, opts or DutOptions(), arg or None)

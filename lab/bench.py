@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fixtures.labs import close_lab, open_lab
+from lab.launch import close_lab, open_lab
 from lab.hostapd import BSSConfig
 from lab.wpas import Profile
 

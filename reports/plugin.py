@@ -23,26 +23,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.case import CaseRecord
+from fixtures.run_folder import RECORD_KEY, RunState, keep_evidence, peek_state, run_dir, set_run_info  # noqa: F401 (re-exported for plugins)
+from fixtures.run_folder import state as _state
 from reports import summary as sm
-
-RECORD_KEY = pytest.StashKey[CaseRecord]()
-
-
-class _Run:
-    def __init__(self, config):
-        self.config = config
-        self.dir: Path | None = None
-        self.start = time.time()
-        self.info: dict = {"duts": [], "lab": {}, "versions": {}}
-        self.phases: dict[str, dict] = {}
-        self.cases: list[dict] = []
-        self.interrupted = False
-        self.certificate: Path | None = None
-        self.cert_error = ""
-
-
-_RUN = pytest.StashKey[_Run]()
-
 
 def pytest_addoption(parser):
     g = parser.getgroup("roamcert", "roamcert reports")
@@ -51,70 +34,6 @@ def pytest_addoption(parser):
                      "(default: runs/<UTC timestamp>, made when first needed)")
     g.addoption("--keep-evidence", dest="keep_evidence", action="store_true", default=False,
                 help="keep captures and logs of passing cases too")
-
-
-def _state(config) -> _Run:
-    st = config.stash.get(_RUN, None)
-    if st is None:
-        st = config.stash[_RUN] = _Run(config)
-    return st
-
-
-def _point_latest(run: Path) -> None:
-    if run.parent.name != "runs":
-        return
-    latest = run.parent / "latest"
-    try:
-        tmp = run.parent / f".latest.{run.name}"
-        if tmp.is_symlink():
-            tmp.unlink()
-        tmp.symlink_to(run.name)
-        tmp.replace(latest)
-    except OSError:
-        pass  # a filesystem without symlinks still has the run folder
-
-
-def run_dir(config) -> Path:
-    """The run folder, made on first call."""
-    st = _state(config)
-    if st.dir is None:
-        opt = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
-        if opt:
-            d = Path(opt).resolve()
-        else:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            d = Path(config.rootpath) / "runs" / stamp
-            n = 1
-            while d.exists():
-                n += 1
-                d = d.with_name(f"{stamp}-{n}")
-        d.mkdir(parents=True, exist_ok=True)
-        st.dir = d
-        _point_latest(d)
-    return st.dir
-
-
-def keep_evidence(config) -> bool:
-    return bool(config.getoption("keep_evidence", False))
-
-
-def set_run_info(config, **kw) -> None:
-    """Add run facts for the summary and certificate.
-
-    dut=<identity dict> adds (or replaces, by name) one DUT; lab=/versions= dicts are
-    merged; any other key is stored as given (command= overrides the recorded one).
-    """
-    info = _state(config).info
-    for k, v in kw.items():
-        if k == "dut":
-            v = sm.jsonable(v)
-            name = v.get("name") if isinstance(v, dict) else v
-            info["duts"] = [d for d in info["duts"]
-                            if (d.get("name") if isinstance(d, dict) else d) != name] + [v]
-        elif k in ("lab", "versions") and isinstance(v, dict):
-            info[k].update(sm.jsonable(v))
-        else:
-            info[k] = sm.jsonable(v)
 
 
 def _versions() -> dict:
@@ -339,7 +258,7 @@ def pytest_runtest_protocol(item, nextitem):
     return result
 
 
-def _document(st: _Run, final: bool) -> dict:
+def _document(st: RunState, final: bool) -> dict:
     now = time.time()
     run = {"id": st.dir.name if st.dir else "",
            "start": datetime.fromtimestamp(st.start, timezone.utc).isoformat(timespec="seconds"),
@@ -351,7 +270,7 @@ def _document(st: _Run, final: bool) -> dict:
     return {"schema": sm.SCHEMA, "run": run, "totals": sm.totals(st.cases), "cases": st.cases}
 
 
-def _write(st: _Run, final: bool = False) -> None:
+def _write(st: RunState, final: bool = False) -> None:
     if st.dir is None:
         # Cases without --run-dir: the folder is made now, so their results are not lost.
         run_dir(st.config)
@@ -377,7 +296,7 @@ def pytest_sessionfinish(session, exitstatus):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    st = config.stash.get(_RUN, None)
+    st = peek_state(config)
     if st is None or st.dir is None:
         return
     tr = terminalreporter

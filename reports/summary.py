@@ -17,8 +17,9 @@ import json
 import os
 import subprocess
 import tempfile
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
+
+from fixtures.run_folder import plain_json_default, jsonable  # noqa: F401 (one JSON form for run facts and cases)
 
 SCHEMA = 1
 OUTCOMES = ("passed", "failed", "skipped", "error")
@@ -39,21 +40,6 @@ def rel_to(path: str | os.PathLike, run_dir: Path | None) -> str:
         return str(path)
 
 
-def _plain(obj):
-    if is_dataclass(obj) and not isinstance(obj, type):
-        return asdict(obj)
-    if hasattr(obj, "to_dict"):
-        return obj.to_dict()
-    if isinstance(obj, (set, frozenset, tuple)):
-        return list(obj)
-    if isinstance(obj, bytes):
-        return obj.hex()
-    return str(obj)
-
-
-def jsonable(obj):
-    """A deep copy of obj that json can write (dataclasses, enums, bytes become plain values)."""
-    return json.loads(json.dumps(obj, default=_plain))
 
 
 def case_entry(nodeid: str, record, verdict: str, reason: str, duration_s: float,
@@ -109,7 +95,7 @@ def write_atomic(path: Path, obj) -> None:
     fd, tmp = tempfile.mkstemp(prefix="." + path.name + ".", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(obj, f, indent=2, default=_plain)
+            json.dump(obj, f, indent=2, default=plain_json_default)
             f.flush()
             os.fsync(f.fileno())
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; a summary is for everyone in the lab

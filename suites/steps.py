@@ -10,13 +10,11 @@ from engine.ft.exchange import find_exchanges
 from engine.ft.keys import Secrets
 from engine.indications import check as check_indications
 from engine.verdict import check
+from lab.network import LAB_FREQS, PROFILE  # noqa: F401 (the suites' network)
 from lab.wpas import Profile
 from suites.air import Air
 
 R = "IEEE 802.11-2020"
-LAB_FREQS = (2412, 2437, 2462)  # channels 1, 6, 11: where the suites put their APs
-# Scanning only the lab's channels keeps a connect near 1 s instead of a full-band sweep.
-PROFILE = Profile(scan_freqs=LAB_FREQS)
 
 FRAME_LABELS = {
     "btm_request": "BTM Request", "btm_response": "BTM Response", "btm_query": "BTM Query",

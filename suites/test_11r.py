@@ -17,16 +17,14 @@ from engine.verdict import check
 from fixtures.case import CaseSpec
 from lab import dataplane
 from lab.hostapd import BSSConfig
+from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
 from suites.air import Air
 from suites.roam_steps import (DS_CLAUSE, MD_CLAUSE, auth_alg, ind, judge_rules, latency_summary,
                                mde_of_beacon, roam_cmd, sent_by)
 from suites.steps import (PROFILE, R, connect_first, judge_ft_roam, observe, roam_timeline, secrets, settle,
                           wait_connected)
 
-AP1 = BSSConfig(channel=1, bridge="br1")
-AP2 = BSSConfig(channel=6, bridge="br2")
-KEY_A = "00112233445566778899aabbccddeeff"
-KEY_B = "ffeeddccbbaa99887766554433221100"
+AP1, AP2 = FT_AP1, FT_AP2
 EPIC, FEAT = "802.11r", "FT-PSK"
 LOSS_LIMIT = 25  # lost 10 ms pings per roam (ChromeOS tast wificell)
 LOSS_CLAUSE = (f"{R} 13.1 (FT keeps the loss of connectivity during a transition small); "

@@ -11,16 +11,14 @@ from engine.indications import Observation, OsRequest
 from engine.verdict import check
 from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
+from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
 from lab.wpas import Profile
 from suites.air import Air
 from suites.roam_steps import ind, judge_rules, roam_cmd, sent_by
 from suites.steps import (LAB_FREQS, PROFILE, R, connect_first, judge_btm, judge_ft_roam, roam_timeline,
                           settle, wait_connected)
 
-AP1 = BSSConfig(channel=1, bridge="br1")
-AP2 = BSSConfig(channel=6, bridge="br2")
-KEY_A = "00112233445566778899aabbccddeeff"
-KEY_B = "ffeeddccbbaa99887766554433221100"
+AP1, AP2 = FT_AP1, FT_AP2
 ABSENT = "02:00:00:00:aa:aa"  # no radio of the lab has this address
 EPIC, FEAT = "Native 802.11", "Roaming indications"
 # A client that roams on its own: background scans every 2 s while the signal is below -40 dBm.

@@ -10,6 +10,7 @@ from engine.ft.exchange import find_exchanges
 from engine.verdict import check
 from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
+from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
 from suites.air import Air, ap_events
 from suites.k_steps import judge_beacon_air
 from suites.steps import (R, connect, connect_first, judge_btm, judge_ft_roam,
@@ -17,8 +18,7 @@ from suites.steps import (R, connect, connect_first, judge_btm, judge_ft_roam,
 
 pytestmark = pytest.mark.smoke
 
-AP1 = BSSConfig(channel=1, bridge="br1")
-AP2 = BSSConfig(channel=6, bridge="br2")
+AP1, AP2 = FT_AP1, FT_AP2
 
 CASES = [
     CaseSpec("SMOKE-01", "FT-PSK initial association", "802.11r", "FT-PSK", "Initial mobility domain association",

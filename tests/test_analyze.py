@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from cli import analyze
+from engine.capture import FastReader
 from shared_data import SHARED
 
 LAB = Path(__file__).parent / "data" / "lab"
@@ -310,7 +311,7 @@ def test_fast_reader_reads_what_reader_reads(tmp_path):
             rt(0x20, b"")[:8] + f]  # signal bit set, no room for it: frame skipped
     paths.append(pcap(tmp_path / "rt.pcap", recs, linktype=127))
     for p in paths:
-        slow, fast = Reader(p), analyze.FastReader(p)
+        slow, fast = Reader(p), FastReader(p)
         a, b = list(slow), list(fast)
         assert a == b, p.name
         assert slow.problems == fast.problems

@@ -15,25 +15,14 @@ from devices.registry import make_dut
 from engine.events import SUCCESS, Ind
 from lab.hostapd import BSSConfig
 from lab.wpas import Profile
-from suites.steps import LAB_FREQS, PROFILE
+from lab.network import LAB_FREQS, PROFILE
 
 pytestmark = pytest.mark.lab
 
 
-class Config:
-    """Enough of pytest's config for the registry."""
-
-    def __init__(self, **opts):
-        self.opts = {"--esp32-ssid": None, "--esp32-passphrase": None, "--esp32-baud": 115200,
-                     "--esp32-scan-cache": False, **opts}
-
-    def getoption(self, name):
-        return self.opts[name]
-
-
 @pytest.fixture(scope="module")
 def vlab(tmp_path_factory):
-    from fixtures.labs import close_lab, open_lab
+    from lab.launch import close_lab, open_lab
     lab = open_lab("virtual", tmp_path_factory.mktemp("twinlab"))
     yield lab
     close_lab(lab)
@@ -41,7 +30,7 @@ def vlab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def board(vlab):
-    b = make_dut("esp32-twin", vlab, Config())
+    b = make_dut("esp32-twin", vlab)
     yield b
     b.close()
 
@@ -225,18 +214,18 @@ def test_profile_for_another_network_is_refused(fresh):
 
 def test_missing_port_is_named(vlab):
     with pytest.raises(DutError, match="/dev/ttyUSB97"):
-        make_dut("esp32:/dev/ttyUSB97", vlab, Config())
+        make_dut("esp32:/dev/ttyUSB97", vlab)
     with pytest.raises(ValueError, match="serial port"):
-        make_dut("esp32", vlab, Config())
+        make_dut("esp32", vlab)
 
 
 def test_busy_port_is_named(vlab):
     master, slave = os.openpty()
     path = os.ttyname(slave)
-    first = make_dut(f"esp32:{path}", vlab, Config())
+    first = make_dut(f"esp32:{path}", vlab)
     try:
         with pytest.raises(DutError, match=f"{path}.*busy|busy.*{path}"):
-            make_dut(f"esp32:{path}", vlab, Config())
+            make_dut(f"esp32:{path}", vlab)
     finally:
         first.close()
         os.close(master)
@@ -245,7 +234,7 @@ def test_busy_port_is_named(vlab):
 
 def test_refused_socket_is_named(vlab):
     with pytest.raises(DutError, match="socket://127.0.0.1:9"):
-        make_dut("esp32:socket://127.0.0.1:9", vlab, Config())
+        make_dut("esp32:socket://127.0.0.1:9", vlab)
 
 
 class FakeRecord:

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.lab
 
 @pytest.fixture(scope="module")
 def vlab(tmp_path_factory):
-    from fixtures.labs import close_lab, open_lab
+    from lab.launch import close_lab, open_lab
     lab = open_lab("virtual", tmp_path_factory.mktemp("vlab"))
     yield lab
     close_lab(lab)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fixtures.labs import close_lab, open_lab  # noqa: E402
+from lab.launch import close_lab, open_lab  # noqa: E402
 from lab.hostapd import BSSConfig  # noqa: E402
 from lab.wpas import Profile, SupplicantConfig  # noqa: E402
 
