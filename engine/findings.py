@@ -154,7 +154,7 @@ FINDINGS: tuple[Finding, ...] = (
             "n/a: kernel policy. Eviction on carrier down since Linux 4.20 (859bd2ef1fc1 'net: Evict "
             "neighbor entries on carrier down'); the opt-out since Linux 5.16 (fcdb44d08a95 'net: "
             "arp: introduce arp_evict_nocarrier sysctl parameter', 2021-11-01), default still 1. "
-            "hostap main sets neither sysctl (no 'evict_nocarrier' anywhere in the tree)."),
+            "hostap main sets neither sysctl (no 'evict_nocarrier' anywhere in the snapshot's tree)."),
         evidence=(
             "FT-08 case folder: ping-roam-N (unanswered sequence runs starting at the roam), "
             "air-gaps.json (the DUT's first data frame after the Reassociation Response), and the "
@@ -202,7 +202,8 @@ FINDINGS: tuple[Finding, ...] = (
         behaviour=(
             "A BTM request with a candidate list valid for one beacon interval (valid_int=1, about "
             "102 ms), whose candidate is not in the scan cache, makes wpa_supplicant 2.10 scan. When "
-            "the scan starts after the validity interval ran out (the radio was busy), "
+            "the scan starts after the validity interval ran out (the case keeps the radio busy "
+            "with a passive scan the DUT did not ask for, as a driver's background scan would), "
             "wnm_scan_process() logs 'WNM: Previously stored BSS transition candidate list is not "
             "valid anymore - drop it', frees the list and returns: no BSS Transition Management "
             "Response is ever sent."),
@@ -341,8 +342,10 @@ FINDINGS: tuple[Finding, ...] = (
             "if cfg80211 updated the entry during the measurement (the age check in "
             "wpas_beacon_rep_scan_process), but the body comes from wpa_bss_ie_ptr(), i.e. the IEs "
             "cfg80211 reports as NL80211_BSS_INFORMATION_ELEMENTS, which stay those of the last "
-            "Probe Response once one was received; the Beacon's own elements (beacon_ie) are used "
-            "only when there is no probe-response set. Fixed fields are rebuilt from the entry "
+            "Probe Response once one was received (cfg80211_update_known_bss() in "
+            "net/wireless/scan.c lets a Beacon replace them only 'if they were from a beacon "
+            "before'); the Beacon's own elements (beacon_ie) are used only when there is no "
+            "probe-response set. Fixed fields are rebuilt from the entry "
             "(latest TSF, beacon interval, capabilities), RCPI and Parent TSF are from the "
             "measurement. Reported Frame Information carries only the condensed PHY type; its "
             "Reported Frame Type bit is 0, which means 'Beacon or Probe Response' and cannot tell the "
