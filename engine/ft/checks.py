@@ -4,7 +4,7 @@ its IEEE 802.11-2020 clause. FT authentication sequence messages: 13.8.2 (1st) .
 from __future__ import annotations
 
 from engine.ies import MalformedFrame, split
-from engine.verdict import INFO, Verdict, check
+from engine.verdict import DUT, INFO, REFERENCE_AP, Verdict, check
 
 from . import frame as fr
 from .keys import Secrets
@@ -158,8 +158,9 @@ def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
         parts = mic_parts(m.raw)
     except MalformedFrame as err:
         setattr(x, attr, False)
+        # messages 2 and 6 (authentication and reassociation responses) are the AP's
         return [check(rule, cl(CL_MSG[n]), False, "RSNE, MDE and FTE to compute the MIC over",
-                      str(err), ev(m.index))]
+                      str(err), ev(m.index), layer=REFERENCE_AP if n in (2, 6) else DUT)]
     v.append(check("FT-MIC-COUNT", cl(CL_FTE), m.fte.element_count == parts.element_count,
                    f"MIC Control Element Count {parts.element_count}",
                    f"{m.fte.element_count}", ev(m.index)))
