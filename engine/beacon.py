@@ -32,6 +32,7 @@ from engine.verdict import FAIL, INFO, PASS, REFERENCE_AP, Verdict, check
 PASSIVE, ACTIVE, TABLE = 0, 1, 2
 MODE_NAMES = {PASSIVE: "passive", ACTIVE: "active", TABLE: "table"}
 REPORT_LATE, REPORT_INCAPABLE, REPORT_REFUSED = 0x01, 0x02, 0x04
+DURATION_MANDATORY = 0x10  # Measurement Request Mode b4 (9.4.2.20)
 BODY_MAX = 224
 FRAG_SUBELEM_LEN = 4
 LAST_IND_SUBELEM_LEN = 3
@@ -139,6 +140,8 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
     problems = list(request.problems)
     if detail not in (0, 1, 2) and not any("Reporting Detail" in x for x in problems):
         problems.append(f"Reporting Detail {detail} is reserved")
+    if request.mode not in MODE_NAMES and not any("Measurement Mode" in x for x in problems):
+        problems.append(f"Measurement Mode {request.mode} is reserved")
     if problems:
         # A malformed request defines no measurement to make. No clause obliges a STA to
         # measure what a malformed request asks; a refusal or incapable indication is a
@@ -149,8 +152,6 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
         return BeaconPrediction(frozenset(), frozenset(), frozenset(no), None, detail, ids,
                                 last_indication=request.last_indication, notes=(why,),
                                 silence_ok=True, malformed=tuple(problems))
-    if request.mode not in MODE_NAMES:
-        return refuse(f"measurement mode {request.mode} is reserved")
     if request.mode not in d.modes:
         return refuse(f"{MODE_NAMES[request.mode]} mode not advertised by the DUT")
     conditional = bool(request.reporting_condition)
@@ -167,6 +168,12 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
         notes.append(f"Beacon Reporting condition {request.reporting_condition} threshold/offset "
                      f"{request.reporting_threshold}: reports depend on thresholds, nothing is a must; "
                      f"incapable/refused allowed")
+    if request.request_mode & DURATION_MANDATORY and request.mode != TABLE:
+        # Duration Mandatory (Measurement Request Mode b4): a STA that cannot hold the
+        # exact duration cannot make this measurement (hostap's
+        # test_rrm_beacon_req_active_duration_mandatory accepts incapable for it)
+        modes |= set(no)
+        notes.append("duration mandatory: incapable/refused allowed")
     if request.mode == TABLE:
         pool = set(matching) if d.cache is None else set(matching) & {x.lower() for x in d.cache}
         notes.append("table mode: the DUT reports from its cache, so nothing is a must")

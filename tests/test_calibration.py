@@ -157,6 +157,22 @@ def test_malformed_beacon_request_allows_silence_refused_incapable(what, subs, m
     assert st(vs, "BCN-MODE") == [INFO] and not fails(vs)
 
 
+def test_reserved_measurement_mode_allows_silence():
+    # test_rrm_req_proto "Unknown beacon report mode": Measurement Mode 0x77 (3-255 reserved)
+    rq, p, vs = judge(rm_request(beacon_req(81, 1, 100, 0x77)))
+    assert rq.malformed and st(vs, "BCN-PRESENT") == [PASS]
+
+
+def test_duration_mandatory_allows_incapable():
+    # test_rrm_beacon_req_active_duration_mandatory: Measurement Request Mode 0x10 (b4,
+    # Duration Mandatory); a driver without dwell-time control answers incapable (02)
+    frame = rm_request(beacon_req(81, 0, 100, 1), req_mode=0x10)
+    assert st(judge(frame, [rm_report((INCAPABLE, b""))])[2], "BCN-MODE") == [PASS]
+    # without the bit, incapable for an advertised mode and a known class stays wrong
+    assert st(judge(rm_request(beacon_req(81, 0, 100, 1)), [rm_report((INCAPABLE, b""))])[2],
+              "BCN-MODE") == [FAIL]
+
+
 def test_well_formed_controls_still_need_an_answer():
     # test_rrm_beacon_req_table_request's accepted case: detail 1 + Request (SSID, Rates)
     for subs in ("020101" + "0a03000106", "020100", "0000", "0007" + b"another".hex()):

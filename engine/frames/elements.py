@@ -235,6 +235,7 @@ SUB_AP_CHANNEL_REPORT, SUB_LAST_INDICATION_REQUEST = 51, 164
 SSID_MAX = 32  # 9.4.2.2
 REPORTING_CONDITION_MAX = 10  # Table 9-107: 11-255 reserved
 REPORTING_DETAIL_MAX = 2  # 0 none, 1 requested elements, 2 all; 3-255 reserved
+MEASUREMENT_MODE_MAX = 2  # 0 passive, 1 active, 2 beacon table; 3-255 reserved
 
 
 def beacon_request(meas_token: int, req_mode: int, body: bytes,
@@ -245,7 +246,7 @@ def beacon_request(meas_token: int, req_mode: int, body: bytes,
     wrong with the subelements goes into `problems` (the request is then malformed and a
     STA need not measure): a torn subelement, an SSID over 32 octets, a Beacon Reporting
     subelement not of 2 octets or with a reserved condition, a Reporting Detail not of
-    1 octet or with a reserved value, a Request subelement that is empty, repeated, or
+    1 octet or with a reserved value, a reserved Measurement Mode, a Request subelement that is empty, repeated, or
     present with a Reporting Detail other than 1, a Last Beacon Report Indication Request
     not of 1 octet."""
     _need(body, 13, "Beacon request")
@@ -291,6 +292,8 @@ def beacon_request(meas_token: int, req_mode: int, body: bytes,
                 problems.append(f"Last Beacon Report Indication Request subelement of {n} octets, expected 1")
             else:
                 kw["last_indication"] = e.body[0] == 1
+    if mode > MEASUREMENT_MODE_MAX:
+        problems.append(f"Measurement Mode {mode} is reserved")
     if n_request > 1:
         problems.append(f"{n_request} Request subelements (at most one)")
     if n_request and kw.get("reporting_detail", 2) != 1:
