@@ -13,6 +13,15 @@ subelement when present. With fragments (subelement 2) the rest of the body goes
 further reports for the same BSSID; the fixed fields are in fragment 0 only (as
 wpa_supplicant builds them).
 
+A malformed request (BeaconRequest.problems: subelement lengths, duplicate or misplaced
+Request subelements, reserved values) asks for no defined measurement: silence, refused or
+incapable are acceptable, and a report anyway is noted, not judged. A report with no
+beacon report fields (mode 0) says no BSS matched; it is wrong only where a BSS had to be
+reported. Fragments of one body (same BSSID and Beacon Report ID) are numbered 0..n-1 with
+More Frame Body Fragments set on all but the last. Operating classes are Table E-4's
+(engine.channels), 80/160 MHz classes included. docs/calibration.md compares all this
+with what hostap's hwsim tests assert.
+
 Ground truth is the AirBSS beacon body; for active mode an optional
 AirBSS.extra["probe_response_body"] is accepted as well. Fields that change from one
 beacon to the next are not compared: the timestamp, and the contents of TIM (only its

@@ -4,6 +4,12 @@ to a BTM request, then judge the real answer.
 The prediction is a set of allowed outcomes, never a single guess. Where the standard
 leaves the STA free (which candidate, whether to reject), everything it allows is in
 the set; what a well-behaved STA would pick is kept apart in `preferred_targets`.
+
+The scan view is the air: a listed candidate that is not on it is no acceptable target.
+A request whose candidate list is malformed (BTMRequest.problems) may go unanswered or be
+rejected; an accept must still name a decoded candidate on the air. ESS Disassociation
+Imminent without candidates may be accepted with Target BSSID 00:00:00:00:00:00 (see
+docs/calibration.md for the hostap test evidence).
 """
 from __future__ import annotations
 
