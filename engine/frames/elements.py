@@ -52,7 +52,7 @@ def read_neighbor_entry(body: bytes) -> tuple[NeighborEntry | None, list[str]]:
         return None, [f"Neighbor Report of {len(body)} octets, shorter than the 13 octets of "
                       f"BSSID, BSSID Information, Operating Class, Channel Number and PHY Type"]
     info, op_class, chan, phy = struct.unpack_from("<IBBB", body, 6)
-    subs, err = ies.split(body, 13, what="Neighbor Report subelements")
+    subs, err = ies.split(body, 13, what="Neighbor Report subelements", unit="subelement")
     problems = [str(err)] if err else []
     pref = None
     for e in subs:
@@ -104,7 +104,7 @@ def read_candidate_list(buf: bytes, start: int = 0) -> tuple[tuple[NeighborEntry
             out.append(entry)
         n += 1
     if err is not None:
-        problems.append(f"after candidate {n - 1 if n else 'none'}: {err}")
+        problems.append(f"after {n} candidate(s): {err}")
     return tuple(out), tuple(problems)
 
 
@@ -254,7 +254,7 @@ def beacon_request(meas_token: int, req_mode: int, body: bytes,
     kw: dict = {}
     reports = []
     problems = []
-    subs, err = ies.split(body, 13, what="Beacon request subelements")
+    subs, err = ies.split(body, 13, what="Beacon request subelements", unit="subelement")
     if err is not None:
         problems.append(str(err))
     n_request = 0
