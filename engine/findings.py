@@ -234,47 +234,6 @@ FINDINGS: tuple[Finding, ...] = (
             "candidate list is not valid anymore'."),
     ),
     Finding(
-        id="WPAS-BTM-ESS-ACCEPT-ZERO-TARGET",
-        title="ESS disassociation imminent without candidates: status 0 with Target BSSID 00:00:00:00:00:00",
-        behaviour=(
-            "A BTM request with Disassociation Imminent and ESS Disassociation Imminent (session URL) "
-            "and no candidate list gets status 0 (Accept) with Target BSSID 00:00:00:00:00:00, and the "
-            "DUT stays until the AP disassociates it. wpa_supplicant 2.10 answers Accept whenever ESS "
-            "Disassociation Imminent is set and there are no candidates, and fills the Target BSSID "
-            "with zeros when it has no target (its comment: 'P802.11-REVmc clarifies that the Target "
-            "BSSID field is always present when status code is zero, so use a fake value here')."),
-        cases=("BTM-17",),
-        rules=("BTM-STATUS", "BTM-TARGET-ALLOWED"),
-        clause=(f"{R} 9.6.13.10 (BSS Transition Management Response frame format), Table 9-428 "
-                "(BTM status code definitions)"),
-        quote="",
-        quote_source=NO_2020_TEXT,
-        severity="minor",
-        severity_reason=(
-            "If it stays a finding: status 0 promises a transition and the Target BSSID names no BSS, "
-            "so an AP that trusts the response waits for a move that does not come; the AP "
-            "disassociates at its timer anyway, so nothing breaks. "
-            "If the oracle accepts it: withdraw (see WITHDRAW_IF_ACCEPTED) - the behaviour is "
-            "deliberate and long-standing, and no status code fits an STA that will simply leave the "
-            "ESS better than Accept or 8 (Leaving ESS). Note that no hostap hwsim test asserts the "
-            "status or the zero BSSID: test_wnm_ess_disassoc_imminent and "
-            "test_wnm_ess_disassoc_imminent_pmf check the ESS-DISASSOC-IMMINENT event and the "
-            "re-connection scan, test_wnm_bss_tm_termination only that some BSS-TM-RESP arrives."),
-        layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
-        upstream=(
-            "unchanged as of hostap_2_11 (same branch: no candidates and ESS Disassociation Imminent "
-            "answer status 0 with the zero Target BSSID). On main, since d9d862787314 'WNM: "
-            "Consolidate the scanning paths for BTM requests' and f4a9cb96d68b 'MBO: Always accept "
-            "BTM request with disassociation imminent bit set' (both committed 2024-08-02, after "
-            "hostap_2_11), a request that also sets Disassociation Imminent is scanned for first and "
-            "still accepted with the zero Target BSSID when nothing is found."),
-        evidence=(
-            "BTM-17 case folder: the DUT's BSS Transition Management Response on the air (status 0, "
-            "Target BSSID 00:00:00:00:00:00) and hostapd's BSS-TM-RESP event; the AP's "
-            "disassociation at the timer."),
-    ),
-    Finding(
         id="WPAS-BCN-ZERO-DURATION-SILENT",
         title="A beacon request with a zero measurement duration gets no answer",
         behaviour=(
@@ -301,35 +260,6 @@ FINDINGS: tuple[Finding, ...] = (
             "BCN-18 case folder: the Beacon Request on the air and no Radio Measurement Report from "
             "the DUT; no BEACON-RESP-RX event from hostapd."),
         hostap_tests=("test_rrm_beacon_req_active_zero_duration",),
-    ),
-    Finding(
-        id="WPAS-BCN-RESERVED-DETAIL-SILENT",
-        title="A beacon request with a reserved Reporting Detail value gets no answer",
-        behaviour=(
-            "A beacon request whose Reporting Detail subelement carries the reserved value 3 gets no "
-            "Measurement Report: wpa_supplicant 2.10 logs 'Invalid reporting detail: 3' and treats "
-            "the whole request as malformed (dropped, no report, no refusal)."),
-        cases=("BCN-19",),
-        rules=("BCN-PRESENT",),
-        clause=f"{R} 9.4.2.20.7 (Beacon request, Reporting Detail subelement), 11.10.6 (Requesting "
-               "and reporting of measurements)",
-        quote="",
-        quote_source=NO_2020_TEXT,
-        severity="info",
-        severity_reason=(
-            "If it stays a finding: a request carrying a reserved value is not a valid request, and "
-            "dropping a malformed request is common practice; an incapable or refused report would "
-            "only be more helpful. "
-            "If the oracle accepts silence: withdraw (see WITHDRAW_IF_ACCEPTED) - hostap's "
-            "test_rrm_beacon_req_table_detail requires no response to 'Reporting Detail 3 "
-            "(invalid)'."),
-        layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
-        upstream="unchanged as of hostap_2_11 and on main (the check and the test are both still there)",
-        evidence=(
-            "BCN-19 case folder: the Beacon Request with subelement 2 = 03 on the air and no Radio "
-            "Measurement Report from the DUT."),
-        hostap_tests=("test_rrm_beacon_req_table_detail",),
     ),
     Finding(
         id="WPAS-BCN-PASSIVE-PROBE-BODY",
@@ -458,12 +388,7 @@ WITHDRAWN: tuple[Withdrawn, ...] = (
             "assoc -> run, `wifi:connected with ...` and a new `sta ip:` line, but no disconnect "
             "line and no reason 12. A real board's roam is judged from its own lines."),
     ),
-)
-
-# The lead decides in the oracle whether these deliberate wpa_supplicant behaviours are
-# allowed. If one is, its finding leaves FINDINGS and this entry joins WITHDRAWN.
-WITHDRAW_IF_ACCEPTED: dict[str, Withdrawn] = {
-    "WPAS-BTM-ESS-ACCEPT-ZERO-TARGET": Withdrawn(
+    Withdrawn(
         id="WPAS-BTM-ESS-ACCEPT-ZERO-TARGET",
         title="ESS disassociation imminent without candidates answered status 0, Target BSSID zero (BTM-17)",
         was=("BTM-17: ESS disassociation imminent without candidates is answered status 0 with Target "
@@ -471,10 +396,25 @@ WITHDRAW_IF_ACCEPTED: dict[str, Withdrawn] = {
         reason=(
             "Allowed by the oracle: deliberate wpa_supplicant behaviour since long before 2.10 (a "
             "Target BSSID is present whenever the status is 0; no target is known), unchanged in "
-            "hostap_2_11. hostap's test_wnm_ess_disassoc_imminent, test_wnm_ess_disassoc_imminent_pmf "
-            "and test_wnm_bss_tm_termination exercise this path but assert neither the status nor "
-            "the BSSID."),
+            "hostap_2_11. hostap's test_wnm_bss_tm_req sends ESS Disassociation Imminent (mode 0x10, a "
+            "Session Information URL, no candidates) and asserts status 0; 9.6.13.10 requires the "
+            "Target BSSID field whenever the status is 0 and no clause forbids accepting an ESS "
+            "disassociation. The oracle now accepts status 0 with the zero Target BSSID for ESS "
+            "Disassociation Imminent without candidates only (docs/calibration.md)."),
     ),
+    Withdrawn(
+        id="WPAS-BCN-RESERVED-DETAIL-SILENT",
+        title="Reserved reporting detail gets no answer (BCN-19)",
+        was="BCN-19: a reserved reporting detail (3) gets no answer. Clause: IEEE 802.11-2020 11.10.6.",
+        reason=("Allowed by the oracle: a request with a reserved Reporting Detail is malformed, and "
+                "hostap's test_rrm_beacon_req_table_detail requires no response to 'Reporting "
+                "Detail 3 (invalid)'."),
+    ),
+)
+
+# BCN-18 stays a finding: the oracle accepts Refused or Incapable for a zero-duration request
+# but not silence (docs/calibration.md says why). Were silence ever accepted, this is its withdrawal.
+WITHDRAW_IF_ACCEPTED: dict[str, Withdrawn] = {
     "WPAS-BCN-ZERO-DURATION-SILENT": Withdrawn(
         id="WPAS-BCN-ZERO-DURATION-SILENT",
         title="Zero-duration beacon request gets no answer (BCN-18)",
@@ -482,14 +422,6 @@ WITHDRAW_IF_ACCEPTED: dict[str, Withdrawn] = {
             "Clause: IEEE 802.11-2020 11.10.6.",
         reason=("Allowed by the oracle: hostap's test_rrm_beacon_req_active_zero_duration requires "
                 "that no Beacon report is sent for a zero measurement duration."),
-    ),
-    "WPAS-BCN-RESERVED-DETAIL-SILENT": Withdrawn(
-        id="WPAS-BCN-RESERVED-DETAIL-SILENT",
-        title="Reserved reporting detail gets no answer (BCN-19)",
-        was="BCN-19: a reserved reporting detail (3) gets no answer. Clause: IEEE 802.11-2020 11.10.6.",
-        reason=("Allowed by the oracle: a request with a reserved Reporting Detail is malformed, and "
-                "hostap's test_rrm_beacon_req_table_detail requires no response to 'Reporting "
-                "Detail 3 (invalid)'."),
     ),
 }
 

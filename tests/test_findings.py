@@ -42,7 +42,8 @@ def verdict_sources() -> str:
 
 def test_registry_is_sound():
     assert F.problems() == []
-    assert len({f.id for f in F.FINDINGS}) == len(F.FINDINGS) >= 9
+    # 9 entries at first; BTM-17 and BCN-19 were withdrawn when the oracle was calibrated (docs/calibration.md)
+    assert len({f.id for f in F.FINDINGS}) == len(F.FINDINGS) >= 7
 
 
 def test_guideline_quotes_are_verbatim_in_the_seeds_file():
