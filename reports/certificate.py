@@ -39,7 +39,9 @@ def css_string(text: str) -> Markup:
     """A CSS string literal: quotes, backslashes, newlines and '<' escaped (no </style> break-out)."""
     out = []
     for ch in str(text):
-        if ch in '"\\<>&' or ord(ch) < 0x20 or ord(ch) == 0x7f:
+        if ch == "\n":
+            out.append("\\a ")  # a line break in CSS content (with white-space: pre)
+        elif ch in '"\\<>&' or ord(ch) < 0x20 or ord(ch) == 0x7f:
             out.append(f"\\{ord(ch):x} ")
         else:
             out.append(ch)
@@ -70,7 +72,10 @@ def dut_names(data: dict) -> list[str]:
         d = str(ident.get("name") if isinstance(ident, dict) else ident)
         if d and d not in out and not any(c.get("dut") for c in data.get("cases") or [] if str(c.get("dut")) == d):
             out.append(d)
-    return out or [""]
+    named = [d for d in out if d]
+    # Cases recorded without a DUT (plain tests beside the suite) get no certificate of their
+    # own when DUTs exist; index.html lists them.
+    return named or [""]
 
 
 def identity(run: dict, dut: str) -> dict | None:
@@ -139,7 +144,7 @@ _SVG_BAD = re.compile(r"<\s*(script|foreignObject|iframe|image|style)|\son\w+\s*
 _MPL_STYLE = re.compile(r"<style[^>]*>\s*\*\s*\{[^<{}]*\}\s*</style>")
 
 
-def _svg_inline(text: str) -> str | None:
+def svg_inline(text: str) -> str | None:
     i = text.find("<svg")
     if i < 0:
         return None
@@ -158,7 +163,7 @@ def _timelines(c: dict, run_dir: Path) -> list[dict]:
         p = run_dir / t if not Path(t).is_absolute() else Path(t)
         svg = None
         if href and p.is_file():
-            svg = _svg_inline(p.read_text(encoding="utf-8", errors="replace"))
+            svg = svg_inline(p.read_text(encoding="utf-8", errors="replace"))
         if svg:
             out.append({"svg": Markup(svg), "href": href, "name": t})
         elif href:
@@ -168,7 +173,7 @@ def _timelines(c: dict, run_dir: Path) -> list[dict]:
 
         for i, roam in enumerate(c["roams"], 1):
             try:
-                svg = _svg_inline(timeline.svg(roam))
+                svg = svg_inline(timeline.svg(roam))
                 out.append({"svg": Markup(svg) if svg else None, "href": None,
                             "name": "" if svg else f"roam {i}: timeline not inlined"})
             except Exception as e:  # bad roam data is shown as such, never a traceback
@@ -264,9 +269,10 @@ def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, man
                 ("Duration", f'{float(run.get("duration_s") or 0):.1f} s'),
                 ("Command", run.get("command")), ("Suite revision", run.get("git_rev") or "unknown")]
     run_rows += [(k, _text(v)) for k, v in run.items() if k not in known]
-    footer = (f"roamcert · {dut or 'unknown DUT'} · profile "
-              + (f"{profile.id} {profile.version}" if profile else "none")
-              + f" · manifest SHA-256 {manifest_hash or 'not sealed'}")
+    # Two lines: a 64-digit hash does not fit beside the rest on A4.
+    footer = ("profile " + (f"{profile.id} {profile.version}" if profile else "none")
+              + f" · DUT {dut or 'unknown'} · run {run.get('id') or ''}"
+              + f"\nmanifest SHA-256 {manifest_hash or 'not sealed'}")
     ctx_cases = [_case_context(c, run_dir) for c in cases]
     return {"run": {"id": run.get("id")}, "dut_name": dut, "dut": _dut_context(ident), "a": a, "profile": profile,
             "profile_notes": list(profile_notes), "manifest_hash": manifest_hash, "totals": sm.totals(cases),

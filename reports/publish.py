@@ -49,7 +49,8 @@ def _index(pub: Published, data: dict) -> Path:
 
     page = certificate.environment().get_template("index.html.j2").render(
         run_id=(data["run"] or {}).get("id"), profile=pub.profile, manifest_hash=pub.manifest_hash,
-        entries=entries, outcomes=sm.OUTCOMES, allure=(pub.run_dir / "allure-report.html").is_file(),
+        entries=entries, outcomes=sm.OUTCOMES,
+        orphans=[c for c in data["cases"] if str(c.get("dut") or "") not in pub.certificates], allure=(pub.run_dir / "allure-report.html").is_file(),
         css=Markup((certificate.TEMPLATES / "certificate.css").read_text(encoding="utf-8")))
     return certificate.write_text_atomic(pub.run_dir / "index.html", page)
 
