@@ -169,6 +169,7 @@ def test_known_findings_decide_between_deviations_and_not_conformant(monkeypatch
     a = _assess(cases)
     assert a.verdict == pf.DEVIATIONS and a.reasons == []
     assert [(cid, f["id"]) for cid, f in a.deviations] == [("FT-02", "F-IND6-DORMANT")]
+    assert dict(a.requirements)["IND-6"] == "deviation"
 
     fr.registry(monkeypatch, fr.finding("F-IND6-DORMANT", "major"))
     sm.label_findings(cases[i])
