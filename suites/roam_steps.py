@@ -8,7 +8,7 @@ from engine.clauses import rule
 from engine.frames import header_len, mac
 from engine.indications import check as check_indications
 from engine.verdict import INFO, check
-from suites.air import Air
+from engine.air import Air
 from suites.steps import R
 
 DS_CLAUSE = f"{R} 13.6, 9.4.2.46"  # FT over the DS only where the MDE advertises it

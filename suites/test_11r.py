@@ -18,7 +18,7 @@ from fixtures.case import CaseSpec
 from lab import dataplane
 from lab.hostapd import BSSConfig
 from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
-from suites.air import Air
+from engine.air import Air
 from suites.roam_steps import (DS_CLAUSE, MD_CLAUSE, auth_alg, ind, judge_rules, latency_summary,
                                mde_of_beacon, roam_cmd, sent_by)
 from suites.steps import (PROFILE, R, connect_first, judge_ft_roam, observe, roam_timeline, secrets, settle,

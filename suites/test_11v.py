@@ -13,7 +13,7 @@ from engine.verdict import FAIL, INFO, PASS, Verdict, check
 from fixtures.case import CaseSpec
 from lab.hostapd import WPA2_PSK, BSSConfig
 from lab.wpas import Profile
-from suites.air import Air, ap_events
+from engine.air import Air, ap_events
 from suites.steps import LAB_FREQS, R, connect_first, judge_indications, roam_timeline, settle
 from suites.v_steps import (GHOST, GHOST_CHANNEL, bss_tm_req, btm_queries, candidate, final_bssid,
                             judge_request, requests_to, responses_from, wait_responses, wait_settled)

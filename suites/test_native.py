@@ -13,7 +13,7 @@ from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
 from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
 from lab.wpas import Profile
-from suites.air import Air
+from engine.air import Air
 from suites.roam_steps import ind, judge_rules, roam_cmd, sent_by
 from suites.steps import (LAB_FREQS, PROFILE, R, connect_first, judge_btm, judge_ft_roam, roam_timeline,
                           settle, wait_connected)

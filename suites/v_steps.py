@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from engine.frames import convert, mac
-from suites.air import Air, ap_events
+from engine.air import Air, ap_events
 from suites.steps import judge_btm
 
 GHOST = "02:de:ad:be:ef:01"  # a BSSID no radio in the lab uses: never on the air

@@ -1,9 +1,9 @@
-"""Reading a case's evidence for the oracle: frames from the capture, the air's
-ground truth, and the daemons' decoded events. No verdicts are made here."""
+"""The air of one case, as the judges read it: frames from the capture with their kinds,
+the air's ground truth per AP, and the APs' decoded hostapd events. No verdicts here."""
 from __future__ import annotations
 
 from engine import capture, hostapd_events
-from engine.frames import classify, header_len, mac
+from engine.frames import classify
 from engine.frames import convert
 from engine.models import AirBSS
 
@@ -11,11 +11,14 @@ from engine.models import AirBSS
 class Air:
     """The frames of one case's capture, read once."""
 
-    def __init__(self, path):
+    def __init__(self, path=None, frames=None, problems=()):
+        """From a capture file (path), or from frames already read (frames)."""
         self.path = path
-        reader = capture.open_capture(str(path))
-        self.frames = list(reader)
-        self.problems = list(reader.problems)
+        if frames is None:
+            reader = capture.open_capture(str(path))
+            frames, problems = list(reader), list(reader.problems)
+        self.frames = list(frames)
+        self.problems = list(problems)
         self.kinds = [classify(f.raw) for f in self.frames]
 
     def of_kind(self, *kinds: str):
@@ -26,7 +29,7 @@ class Air:
         a, b = a.lower(), b.lower()
         out = []
         for f in self.of_kind(*kinds):
-            src, dst = mac(f.raw[10:16]), mac(f.raw[4:10])
+            src, dst = f.src, f.dst
             if {src, dst} == {a, b}:
                 out.append(f)
         return out
@@ -36,7 +39,7 @@ class Air:
         last = {}
         for f, k in zip(self.frames, self.kinds):
             if k in ("beacon", "probe_resp"):
-                last[(k, mac(f.raw[16:22]))] = f.raw[header_len(f.raw):]
+                last[(k, f.addr3)] = f.body
         out = []
         for ap in aps:
             extra = {}
@@ -57,7 +60,7 @@ class Air:
 
     def first_after(self, t: float, sta: str, *kinds: str):
         for f in self.of_kind(*kinds):
-            if f.t >= t and sta.lower() in (mac(f.raw[10:16]), mac(f.raw[4:10])):
+            if f.t >= t and sta.lower() in (f.src, f.dst):
                 return f
         return None
 
