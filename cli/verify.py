@@ -26,13 +26,17 @@ def _rejudge(run: Path, out) -> int | None:
     """0 all agree, 1 some differ, None when this build has no re-judging."""
     try:
         mod = importlib.import_module("reports.rejudge")
-    except ModuleNotFoundError as e:
-        if e.name != "reports.rejudge":
+    except ImportError as e:  # ModuleNotFoundError, or None in sys.modules
+        if getattr(e, "name", None) != "reports.rejudge":
             raise
         out("re-judge: not available in this build (reports/rejudge.py is missing); "
             "only the hashes were checked")
         return None
     results = list(mod.rejudge_run(run))
+    if not results:
+        out("re-judge: no case folder holds evidence.json (a run recorded before the one-judge format): "
+            "nothing was re-judged")
+        return None
     differ = [r for r in results if not r.same]
     for r in results:
         mark = "same" if r.same else "DIFFERENT"

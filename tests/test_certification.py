@@ -48,7 +48,7 @@ def page(path: Path) -> Text:
 def test_shipped_profiles_load_and_are_hashed(name):
     p = pf.load(name)
     raw = (ROOT / "profiles" / f"{name}.toml").read_bytes()
-    assert p.id == name and p.version == "1.0.0"
+    assert p.id == name and p.version == "1.1.0"
     assert p.sha256 == hashlib.sha256(raw).hexdigest()
     assert p.mandatory and p.conditional and p.limits["roam_time_us"].max is not None
 
@@ -140,12 +140,12 @@ def test_optional_failure_is_reported_not_counted():
 
 
 def test_metric_beyond_the_profile_limit_is_not_conformant():
-    cases = fr.basic_cases(roam_us=[4000] * 19 + [150000])  # p95 of 20 is the 19th sample: 4000
+    cases = fr.basic_cases(roam_us=[4000] * 19 + [1500000])  # p95 of 20 is the 19th sample: 4000
     assert _assess(cases).verdict == pf.CONFORMANT
-    cases = fr.basic_cases(roam_us=[4000] * 18 + [150000, 150000])  # now the 19th is 150000
+    cases = fr.basic_cases(roam_us=[4000] * 18 + [1500000, 1500000])  # now the 19th is 1500000
     a = _assess(cases)
     assert a.verdict == pf.NOT_CONFORMANT
-    assert a.reasons == ["roam time on the air: p95 = 150000 µs exceeds the profile's limit 100000 µs"]
+    assert a.reasons == ["roam time on the air: p95 = 1500000 µs exceeds the profile's limit 1000000 µs"]
 
 
 def test_known_findings_decide_between_deviations_and_not_conformant(monkeypatch):
@@ -234,7 +234,7 @@ def test_one_certificate_per_dut_and_an_index(two_dut_run):
     assert "[esp32-twin]" in twin and "[linux-wpas]" not in twin and "[esp32-twin]" not in wpas
     prof = pf.load("roaming-basic")
     for t in (twin, wpas):
-        assert f"roaming-basic 1.0.0" in t and prof.sha256 in t and pub.manifest_hash in t
+        assert f"roaming-basic 1.1.0" in t and prof.sha256 in t and pub.manifest_hash in t
     # The deviation is listed with the finding, its severity, layer and upstream; the FAIL shows its layer.
     assert "Deviations (known findings of severity minor or info)" in twin
     assert "known finding F-DORMANT · minor · layer supplicant · upstream https://example.invalid/bug/1" in twin
@@ -291,7 +291,7 @@ def test_pdf_pages_carry_profile_hash_and_page_numbers(tmp_path):
     assert len(pages) >= 2
     for n, p in enumerate(pages, 1):
         assert f"page {n} of {len(pages)}" in p
-        assert "profile roaming-basic 1.0.0" in p
+        assert "profile roaming-basic 1.1.0" in p
         assert f"manifest SHA-256 {pub.manifest_hash}" in p
     # Every case is unfolded on paper.
     assert "test_SMOKE-01[linux-wpas]" in text and "test_BTM-02[linux-wpas]" in text

@@ -64,7 +64,7 @@ def test_same_run_passes(runs, capsys):
     rc, out = gate(capsys, base, current())
     assert rc == 0, out
     assert "result: PASS — 0 unwaived regression(s)" in out
-    assert "metric limits: profile roaming-basic 1.0.0" in out
+    assert "metric limits: profile roaming-basic 1.1.0" in out
 
 
 def test_new_failure(runs, capsys):
@@ -110,12 +110,12 @@ def test_one_slow_roam_among_many_does_not_move_the_median_but_moves_p95(runs, c
 
 def test_absolute_limit_from_the_profile(runs, capsys):
     base, current = runs
-    over = [120000] * 10  # roaming-basic: p95 <= 100000 µs
+    over = [1200000] * 10  # roaming-basic: p95 <= 1000000 µs
     b = fr.write_run(base.parent / "slowbase", fr.basic_cases(roam_us=over))
     rc, out = gate(capsys, b, current(roam_us=over))
     assert rc == 1
     assert "Metric limits exceeded: 1" in out
-    assert "FT-02 [linux-wpas]: roam time on the air p95 = 120000 µs exceeds the limit 100000 µs" in out
+    assert "FT-02 [linux-wpas]: roam time on the air p95 = 1200000 µs exceeds the limit 1000000 µs" in out
     assert "Metric regressions" not in out  # no growth against this baseline
 
 
