@@ -181,7 +181,7 @@ def _apply_allure(item, rec: CaseRecord, timelines: list[Path]) -> None:
         allure.dynamic.id(spec.id)
         allure.dynamic.tag(spec.id, *spec.needs)
         for req in spec.requirements:
-            # A relative link to the requirement in certificate.html of the same run: no remote fetch.
+            # A relative link to the requirement in the DUT's certificate of the same run: no remote fetch.
             allure.dynamic.link(_cert_name(rec.dut) + "#req-" + sm.anchor(req), link_type="requirement", name=req)
     if rec.dut:
         allure.dynamic.parameter("dut", rec.dut)
