@@ -281,6 +281,7 @@ def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, man
             "lab": [(k, _text(v)) for k, v in (run.get("lab") or {}).items()],
             "run_rows": run_rows, "versions": [(k, _text(v)) for k, v in (run.get("versions") or {}).items()],
             "families": _families(cases), "outcomes": sm.OUTCOMES, "requirements": _requirements(cases),
+            "requirement_names": {str(r) for c in cases for r in c.get("requirements") or []},
             "cases": ctx_cases, "anchors": {str(c.get("case_id")): _case_anchor(c) for c in cases},
             "css": Markup((TEMPLATES / "certificate.css").read_text(encoding="utf-8")),
             "css_footer": css_string(footer), "all_open": all_open,

@@ -109,7 +109,11 @@ def known_findings(entry: dict) -> list[dict]:
 def label_findings(entry: dict) -> dict:
     """Sets entry["known_findings"] (see known_findings) on a failing case; returns entry."""
     if entry.get("verdict") == "failed":
-        entry["known_findings"] = known_findings(entry)
+        try:
+            entry["known_findings"] = known_findings(entry)
+        except Exception as e:  # a broken registry must not lose the case's entry
+            entry["known_findings"] = []
+            entry["known_findings_error"] = f"{type(e).__name__}: {e}"
     return entry
 
 

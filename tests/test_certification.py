@@ -251,6 +251,18 @@ def test_summary_path_and_names_survive_hostile_dut_names(tmp_path):
     assert "<b>x</b>" not in html and hostile in page(cert).text
 
 
+def test_every_in_page_link_lands(tmp_path):
+    """A mandatory requirement no case named is listed without a dangling #req- link."""
+    cases = [c for c in fr.basic_cases() if "IND-7" not in c["requirements"]]
+    run = fr.write_run(tmp_path / "r", cases)
+    (cert,) = fr.seal(run).certificates.values()
+    html = cert.read_text()
+    ids = set(__import__("re").findall(r'id="([^"]+)"', html))
+    hrefs = [h[1:] for h in page(cert).links if h and h.startswith("#")]
+    assert hrefs and [h for h in hrefs if h not in ids] == []
+    assert "IND-7" in page(cert).text
+
+
 def test_css_footer_string_cannot_break_out_of_the_style():
     s = str(certificate.css_string('a"b\\c</style><script>\nline2'))
     assert "</style>" not in s and "<" not in s and s.count('"') == 2 and "\\a " in s
