@@ -6,7 +6,8 @@ many samples, so runs are compared by percentiles of distributions, not single v
   roam_time_us       FT exchange time on the air per roam, µs: cases[].metrics.ft_latency_us
   data_outage_pings  pings lost per roam (FT-08: 10 ms pings across each FT roam):
                      cases[].metrics.ping_lost_per_roam
-  duration_s         the case's own duration, s (one sample): cases[].duration_s
+  duration_s         the case's own duration, s (one sample): cases[].call_s, the test body
+                     (setup also boots the lab in the first case), else cases[].duration_s
 """
 from __future__ import annotations
 
@@ -41,7 +42,9 @@ def samples(case: dict, name: str) -> list[float]:
     if name == "data_outage_pings":
         return _numbers(m.get("ping_lost_per_roam"))
     if name == "duration_s":
-        return _numbers(case.get("duration_s")) if case.get("verdict") in ("passed", "failed") else []
+        if case.get("verdict") not in ("passed", "failed"):
+            return []
+        return _numbers(case["call_s"] if "call_s" in case else case.get("duration_s"))
     raise KeyError(f"unknown metric {name!r} (known: {', '.join(NAMES)})")
 
 

@@ -259,6 +259,10 @@ def pytest_runtest_protocol(item, nextitem):
     dur = max(0.0, sum(r.duration for r in ph["reports"].values()) - ph.get("overhead", 0.0))
     d = st.dir
     entry = sm.case_entry(item.nodeid, rec, verdict, reason, dur, d, ph["timelines"])
+    call = ph["reports"].get("call")
+    if call is not None:
+        # The case's own time: the first case's setup also boots the lab (a session fixture).
+        entry["call_s"] = round(max(0.0, call.duration), 3)
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]

@@ -10,6 +10,7 @@ Layout (schema 1):
      "totals": {"passed", "failed", "skipped", "error"},
      "cases": [case entries, see case_entry()]}
 
+The plugin adds "call_s" (the test body's time, without fixture setup/teardown).
 A failed case whose every FAIL verdict matches the findings registry (engine.findings)
 carries "known_findings": [{id, title, severity, layer, upstream, rules, clause}].
 Every verdict carries the layer whose behaviour it judges.

@@ -73,6 +73,8 @@ def test_passed_case_entry(summary):
     assert len(c["timelines"]) == 1 and c["timelines"][0].startswith("timelines/")
     # The duration leaves out the time the plugin spent drawing (about a second for matplotlib).
     assert c["duration_s"] < 0.5
+    # The test body alone: part of the duration, without the fixtures' setup and teardown.
+    assert 0 <= c["call_s"] <= c["duration_s"]
 
 
 def test_failed_skipped_error_entries(summary):
