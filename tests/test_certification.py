@@ -3,7 +3,6 @@ per DUT with an index, and the printed certificate (PDF footer read back with pd
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
 import subprocess
 from html.parser import HTMLParser
