@@ -14,11 +14,15 @@ from typing import Callable, Iterable
 from devices import wpas_log
 from devices.base import DutError, WaitTimeout
 from engine.events import Event, Indication
+from engine.verdict import SUPPLICANT
 from lab.wpas import Profile, SupplicantConfig
 
 
 class LinuxWpasDut:
     name = "linux-wpas"
+    # wpa_supplicant's SME decides and builds what the DUT sends (mac80211 carries it out);
+    # what the kernel does on its own (carrier) is attributed to the kernel by its events.
+    layer = SUPPLICANT
     capabilities = frozenset({
         "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
         "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
@@ -99,6 +103,10 @@ class LinuxWpasDut:
 
     def scan(self, freqs=()) -> None:
         self.sup.scan(freqs)
+
+    def bss_known(self, bssid: str) -> bool:
+        """The BSS is in the DUT's BSS table (what a candidate lookup would find)."""
+        return self.sup.bss_known(bssid)
 
     # -- events --------------------------------------------------------------------------
     def _drain(self) -> None:

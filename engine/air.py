@@ -5,6 +5,7 @@ from __future__ import annotations
 from engine import capture, hostapd_events
 from engine.frames import classify
 from engine.frames import convert
+from engine.ies import MalformedFrame
 from engine.models import AirBSS
 
 
@@ -20,6 +21,7 @@ class Air:
         self.frames = list(frames)
         self.problems = list(problems)
         self.kinds = [classify(f.raw) for f in self.frames]
+        self.malformed: list[tuple] = []  # (frame, kind, error) of frames that did not decode
 
     def of_kind(self, *kinds: str):
         return [f for f, k in zip(self.frames, self.kinds) if k in kinds]
@@ -49,14 +51,27 @@ class Air:
                               ap.freq, last.get(("beacon", ap.bssid), b""), extra))
         return out
 
+    def decoded(self, kind: str, decode):
+        """[(frame, decoded)] of every frame of this kind that decodes. A frame that does not
+        is kept in self.malformed as (frame, kind, error): whoever sent it is judged for it,
+        and the rest of the air is still judged."""
+        out = []
+        for f in self.of_kind(kind):
+            try:
+                out.append((f, decode(f.raw)))
+            except MalformedFrame as e:
+                if not any(m[0] is f for m in self.malformed):
+                    self.malformed.append((f, kind, str(e)))
+        return out
+
     def btm_requests(self):
-        return [(f, convert.btm_request_from(f.raw)) for f in self.of_kind("btm_request")]
+        return self.decoded("btm_request", convert.btm_request_from)
 
     def btm_responses(self):
-        return [(f, convert.btm_response_from(f.raw)) for f in self.of_kind("btm_response")]
+        return self.decoded("btm_response", convert.btm_response_from)
 
     def beacon_requests(self):
-        return [(f, convert.beacon_request_from(f.raw)) for f in self.of_kind("rm_beacon_request")]
+        return self.decoded("rm_beacon_request", convert.beacon_request_from)
 
     def first_after(self, t: float, sta: str, *kinds: str):
         for f in self.of_kind(*kinds):

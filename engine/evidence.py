@@ -106,6 +106,7 @@ class DutView:
     dut_events: list[Event] = field(default_factory=list)
     trace: list[Indication] = field(default_factory=list)
     iface: str = ""
+    layer: str = "DUT"  # which of the DUT's layers makes its frames and events (engine.verdict.LAYERS)
 
     def events(self) -> list[Event]:
         return self.dut_events
@@ -118,7 +119,7 @@ class DutView:
 
     def to_dict(self) -> dict:
         return {"name": self.name, "mac": self.mac, "capabilities": sorted(self.capabilities),
-                "iface": self.iface, "events": [e.to_dict() for e in self.dut_events],
+                "iface": self.iface, "layer": self.layer, "events": [e.to_dict() for e in self.dut_events],
                 "indications": [i.to_dict() for i in self.trace]}
 
     @classmethod
@@ -126,7 +127,8 @@ class DutView:
         try:
             return cls(d["name"], d["mac"], frozenset(d["capabilities"]),
                        [event_from_dict(e) for e in d.get("events", [])],
-                       [indication_from_dict(i) for i in d.get("indications", [])], d.get("iface", ""))
+                       [indication_from_dict(i) for i in d.get("indications", [])], d.get("iface", ""),
+                       d.get("layer", "DUT"))
         except (KeyError, TypeError, ValueError) as e:
             raise EvidenceError(f"DUT evidence: {type(e).__name__}: {e}") from None
 
@@ -134,7 +136,7 @@ class DutView:
     def snapshot(cls, dut) -> "DutView":
         """From a live DUT adapter (devices.base.DUT)."""
         return cls(dut.name, dut.mac, frozenset(dut.capabilities), list(dut.events()),
-                   list(dut.indications()), getattr(dut, "iface", ""))
+                   list(dut.indications()), getattr(dut, "iface", ""), getattr(dut, "layer", "DUT"))
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,11 @@ def test_junit_carries_requirement_ids(smoke_run):
     props = [(p.get("name"), p.get("value")) for p in root.iter("property")]
     assert ("case_id", "SMOKE-03") in props
     assert any(n == "requirement" and "11.24.7" in v for n, v in props)
+
+
+def test_analyze_rejudges_the_smoke_run_to_the_same_verdicts(smoke_run):
+    _, run = smoke_run
+    p = subprocess.run([str(ROOT / "roamcert"), "analyze", str(run)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    assert "re-judged 5 case(s): 5 same, 0 different" in p.stdout

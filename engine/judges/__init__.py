@@ -9,12 +9,13 @@ the bottom of this file, and let the suite record evidence with judge="name".
 """
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
-from engine.verdict import Verdict
+from engine.verdict import DUT, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -61,8 +62,14 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
     if air is None:
         raise EvidenceError(f"{ev.case}: the {ev.judge} judge needs the case's capture (air.pcap)")
     fn(ev, air, j)
+    # A verdict on "the DUT" is about the layer that DUT says makes its frames and events
+    # (wpa_supplicant's SME for linux-wpas, the firmware for an ESP32); verdicts that name
+    # another layer (kernel/driver, reference AP, lab, stimulus) keep it.
+    if ev.dut.layer != DUT:
+        j.verdicts = [dataclasses.replace(v, layer=ev.dut.layer) if v.layer == DUT else v for v in j.verdicts]
     return j
 
 
 # The families register themselves on import.
 from engine.judges import smoke  # noqa: E402,F401
+from engine.judges import bss_transition  # noqa: E402,F401

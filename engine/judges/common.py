@@ -93,6 +93,12 @@ def judge_btm(j, air: Air, dut: DutView, cur: APView, aps, profile: ProfileView,
     rq_f, rq = reqs[request_index]
     resps = [(f, r) for f, r in air.btm_responses()
              if f.src == dut.mac and f.t >= rq_f.t and r.dialog_token == rq.dialog_token]
+    for f, kind, err in air.malformed:
+        if kind == "btm_response" and f.src == dut.mac and f.t >= rq_f.t and \
+                not any(v.rule == "BTM-RESPONSE-FORMAT" and f"frame {f.index}" in v.evidence for v in j.verdicts):
+            j.add(check("BTM-RESPONSE-FORMAT", f"{R} 9.6.13.10 (BSS Transition Management Response frame format)",
+                        False, "a BSS Transition Management Response laid out as 9.6.13.10 says",
+                        err, (f"frame {f.index}",)))
     rs_f, rs = resps[0] if resps else (None, None)
     pred = btm.predict(rq, cur.bssid, scan_view(aps), profile_view(profile), settings)
     reassoc = air.first_after(rq_f.t, dut.mac, "reassoc_req", "assoc_req", "auth", "ft_action_req")
