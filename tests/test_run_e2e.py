@@ -27,7 +27,8 @@ def smoke_run(tmp_path_factory):
 def test_smoke_run_passes_and_prints_where_reports_are(smoke_run):
     p, run = smoke_run
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    assert f"certificate: {run / 'certificate.html'}" in p.stdout
+    assert f"certificate: {run / 'certificate-linux-wpas.html'}" in p.stdout
+    assert f"certificate: {run / 'certificate-linux-wpas.pdf'}" in p.stdout
     assert f"allure:      {run / 'allure-report.html'}" in p.stdout
     assert (run / "allure-report.html").stat().st_size > 10000
 
