@@ -44,5 +44,22 @@ class DUT(Protocol):
     def indications(self, events: Iterable[Event] | None = None) -> list[Indication]: ...
 
 
+class CommandsDUT(DUT, Protocol):
+    """What a DUT claiming "commands" offers besides DUT: wpa_supplicant control-interface
+    commands (ROAM, FT_DS, DISCONNECT, RECONNECT, ...) and its STATUS."""
+    iface: str  # its radio's interface in the lab ("radio_control" switches it)
+
+    def ctrl(self, cmd: str, timeout: float = 10) -> str: ...  # the reply text
+
+    def status(self) -> dict: ...  # STATUS as key -> value (wpa_state, bssid, ...)
+
+
+class DataPlaneDUT(DUT, Protocol):
+    """What a DUT claiming "data_plane" offers: a twin of itself whose radio is in its own
+    network namespace, so the lab can ping across the air (lab/dataplane.py)."""
+
+    def data_plane_twin(self, netns: str) -> "CommandsDUT": ...  # the caller closes it
+
+
 def lacks(dut: DUT, needs: Iterable[str]) -> list[str]:
     return [n for n in needs if n not in dut.capabilities]

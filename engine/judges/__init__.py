@@ -66,3 +66,4 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
 
 # The families register themselves on import.
 from engine.judges import smoke  # noqa: E402,F401
+from engine.judges import ft, native  # noqa: E402,F401
