@@ -77,11 +77,16 @@ class DUT(Protocol):
     # capability "radio_control": the lab's name for the DUT's radio interface
     iface: str
 
+    # capability "data_plane": a twin of this DUT whose radio sits in its own network
+    # namespace, so the lab can ping across the air (lab/dataplane.py); the caller closes it
+    def data_plane_twin(self, netns: str) -> "DUT": ...
+
 
 # What every adapter must offer, and what only a capability needs.
 REQUIRED = ("name", "mac", "capabilities", "layer", "identity", "reset", "connect", "scan", "events", "mark",
             "wait_for", "indications", "attach_evidence", "close")
-BY_CAPABILITY = {"commands": ("ctrl", "status", "bss_known", "log_lines"), "radio_control": ("iface",)}
+BY_CAPABILITY = {"commands": ("ctrl", "status", "bss_known", "log_lines"), "radio_control": ("iface",),
+                 "data_plane": ("data_plane_twin",)}
 
 
 def lacks(dut: DUT, needs: Iterable[str]) -> list[str]:

@@ -36,7 +36,7 @@ def test_every_contract_member_is_declared_on_the_protocol():
     assert CONTRACT <= declared, CONTRACT - declared
 
 
-@pytest.mark.parametrize("cls,caps", [(LinuxWpasDut, {"commands", "radio_control"}), (Esp32Board, set())])
+@pytest.mark.parametrize("cls,caps", [(LinuxWpasDut, {"commands", "radio_control", "data_plane"}), (Esp32Board, set())])
 def test_adapters_offer_the_contract(cls, caps):
     want = set(base.REQUIRED) | {m for c in caps for m in base.BY_CAPABILITY[c]}
     missing = want - members(cls)

@@ -72,4 +72,4 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
 
 # The families register themselves on import.
 from engine.judges import smoke  # noqa: E402,F401
-from engine.judges import bss_transition  # noqa: E402,F401
+from engine.judges import bss_transition, ft, native  # noqa: E402,F401
