@@ -65,4 +65,4 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
 
 
 # The families register themselves on import.
-from engine.judges import smoke  # noqa: E402,F401
+from engine.judges import rrm, smoke  # noqa: E402,F401
