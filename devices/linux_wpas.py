@@ -17,9 +17,6 @@ from engine.events import Event, Indication
 from lab.wpas import Profile, SupplicantConfig
 
 
-QUIET_FLUSH_S = 0.3  # the lines of one multi-line event come in one write burst, milliseconds apart
-
-
 class LinuxWpasDut:
     name = "linux-wpas"
     capabilities = frozenset({
@@ -48,7 +45,6 @@ class LinuxWpasDut:
         self._log_start = 0  # byte offset of this case's part of the debug log
         self._pos = 0
         self._buf = b""
-        self._last_data = time.monotonic()
         self._events: list[Event] = []
         self._lines: list[str] = []
         self._parser = wpas_log.WpasLogParser(self.name)
@@ -113,13 +109,7 @@ class LinuxWpasDut:
         except OSError:
             return
         if not data:
-            # An event assembled from several lines (a neighbor report's entries, a BTM
-            # request's candidates) ends at the next event; when the log has gone quiet
-            # there is no next one, so it is complete and released (as esp32.py does).
-            if self._parser.sup.pending and time.monotonic() - self._last_data >= QUIET_FLUSH_S:
-                self._events.extend(self._parser.flush())
             return
-        self._last_data = time.monotonic()
         self._pos += len(data)
         self._buf += data
         *complete, self._buf = self._buf.split(b"\n")
@@ -130,8 +120,18 @@ class LinuxWpasDut:
             self._events.extend(self._parser.feed_line(line, source=f"{self.sup.name}.log:{self._lineno}"))
 
     def events(self) -> list[Event]:
+        """Every event of the case so far, the one still being assembled included: an event
+        made of several lines (a neighbor report's entries, a BTM request's candidates) ends
+        only at the next event, and the last one of a case has no next one."""
         self._drain()
-        return list(self._events)
+        return list(self._events) + self._assembling()
+
+    def _assembling(self) -> list[Event]:
+        p = self._parser.sup.pending
+        if p is None:
+            return []
+        fields = {k: tuple(v) if k in ("entries", "candidates") else v for k, v in p.ev["fields"].items()}
+        return [Event(p.ev["t"], p.ev["kind"], fields, p.ev["source"], p.ev["raw"])]
 
     def log_lines(self) -> list[str]:
         self._drain()
