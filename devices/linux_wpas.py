@@ -128,8 +128,18 @@ class LinuxWpasDut:
             self._events.extend(self._parser.feed_line(line, source=f"{self.sup.name}.log:{self._lineno}"))
 
     def events(self) -> list[Event]:
+        """Every event of the case so far, the one still being assembled included: an event
+        made of several lines (a neighbor report's entries, a BTM request's candidates) ends
+        only at the next event, and the last one of a case has no next one."""
         self._drain()
-        return list(self._events)
+        return list(self._events) + self._assembling()
+
+    def _assembling(self) -> list[Event]:
+        p = self._parser.sup.pending
+        if p is None:
+            return []
+        fields = {k: tuple(v) if k in ("entries", "candidates") else v for k, v in p.ev["fields"].items()}
+        return [Event(p.ev["t"], p.ev["kind"], fields, p.ev["source"], p.ev["raw"])]
 
     def log_lines(self) -> list[str]:
         self._drain()

@@ -44,8 +44,12 @@ def _cand(m):
 
 
 def _nr_entry(m):
+    # wpa_supplicant appends the LCI and civic Measurement Reports it got for the entry as
+    # " lci=<hex>" and " civic=<hex>" (rrm.c); None when absent.
+    lci, civic = re.search(r" lci=([0-9a-fA-F]+)", m.string), re.search(r" civic=([0-9a-fA-F]+)", m.string)
     return {"bssid": mac(m[1]), "info": int(m[2], 16), "op_class": int(m[3]), "chan": int(m[4]),
-            "phy_type": int(m[5])}
+            "phy_type": int(m[5]), "lci": lci[1].lower() if lci else None,
+            "civic": civic[1].lower() if civic else None}
 
 
 SUPPLICANT = [
@@ -67,6 +71,12 @@ SUPPLICANT = [
     (re.compile(r"RRM: Neighbor report request \(for (.*)\), token=(\d+)"), "neighbor_report_request",
      lambda m: {"ssid": m[1] or None, "token": int(m[2])}),
     (re.compile(r"RRM: Notifying neighbor report - NONE"), "neighbor_report_failed", lambda m: {}),
+    # the supplicant took a Neighbor Report Response with this dialog token (rrm.c)
+    (re.compile(r"RRM: Notifying neighbor report \(token = (\d+)\)"), "neighbor_report_notified",
+     lambda m: {"token": int(m[1])}),
+    # NEIGHBOR_REP_REQUEST refused before anything went on the air
+    (re.compile(r"RRM: (No network support for Neighbor Report)"), "neighbor_report_refused",
+     lambda m: {"reason": m[1]}),
     (re.compile(r"^Measurement request type (\d+) token (\d+)"), "measurement_request",
      lambda m: {"type": int(m[1]), "token": int(m[2]), "mode": None, "op_class": None, "chan": None}),
     (re.compile(r"^BSS: Add new id (\d+) BSSID " + _M + r" SSID '(.*)'(?: chan (\d+))?(?: freq (\d+))?"),

@@ -18,7 +18,7 @@ from fixtures.case import CaseSpec
 from lab import dataplane
 from lab.hostapd import BSSConfig
 from lab.network import FT_AP1, FT_AP2
-from suites.roam_steps import (KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
+from suites.roam_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
                                roam_cmd, settle, start_aps, status_fact, wait_connected)
 
 EPIC, FEAT = "802.11r", "FT-PSK"
@@ -180,7 +180,7 @@ def rel(lab, record, name: str) -> str:
 
 
 def spec(id, title, story, reqs, needs, severity, scenario, aps=(FT_AP1, FT_AP2), **params):
-    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, aps)
+    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, dict(zip(ROLES, aps)))
 
 
 CASES = [
@@ -215,7 +215,7 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES, ids=lambda s: s.id)
 def test_ft(spec, record, dut, aps, air, lab):
-    judge, roles, facts, pcap, *judged = spec.scenario(spec, record, dut, *start_aps(aps, spec.ap_configs),
+    judge, roles, facts, pcap, *judged = spec.scenario(spec, record, dut, *start_aps(aps, spec.aps),
                                                        air, lab)
     with record.step("judge"):
         record.judge_evidence(judge, judged[0] if judged else dut, roles, PROFILE, facts, pcap)

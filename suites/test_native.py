@@ -12,7 +12,7 @@ from devices.base import WaitTimeout
 from fixtures.case import CaseSpec
 from lab.network import FT_AP1, FT_AP2, LAB_FREQS
 from lab.wpas import Profile
-from suites.roam_steps import (KEYS_DIFFER, PROFILE, R, connect_first, ind, roam_cmd, settle, start_aps,
+from suites.roam_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect_first, ind, roam_cmd, settle, start_aps,
                                status_fact, wait_connected)
 
 ABSENT = "02:00:00:00:aa:aa"  # no radio of the lab has this address
@@ -162,7 +162,7 @@ def roam_while_disconnected_then_connected(spec, record, dut, ap_a, ap_b, air, l
 
 
 def spec(id, title, story, reqs, needs, severity, scenario, aps=(FT_AP1, FT_AP2), **params):
-    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, aps)
+    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, dict(zip(ROLES, aps)))
 
 
 CASES = [
@@ -189,6 +189,6 @@ CASES = [
 
 @pytest.mark.parametrize("spec", CASES, ids=lambda s: s.id)
 def test_indications(spec, record, dut, aps, air, lab):
-    judge, roles, facts, pcap = spec.scenario(spec, record, dut, *start_aps(aps, spec.ap_configs), air, lab)
+    judge, roles, facts, pcap = spec.scenario(spec, record, dut, *start_aps(aps, spec.aps), air, lab)
     with record.step("judge"):
         record.judge_evidence(judge, dut, roles, PROFILE, facts, pcap)

@@ -225,8 +225,8 @@ def test_neighbor_reports_query_ess_imminent_and_global_ifname():
     assert kinds(evs) == ["neighbor_report", "neighbor_report_failed", "ess_disassoc_imminent", "btm_query",
                           "neighbor_report_request"]
     assert list(evs[0].get("entries")) == [
-        {"bssid": AP1, "info": 0x8f, "op_class": 81, "chan": 1, "phy_type": 7},
-        {"bssid": AP2, "info": 0x18f, "op_class": 115, "chan": 36, "phy_type": 9}]
+        {"bssid": AP1, "info": 0x8f, "op_class": 81, "chan": 1, "phy_type": 7, "lci": None, "civic": None},
+        {"bssid": AP2, "info": 0x18f, "op_class": 115, "chan": 36, "phy_type": 9, "lci": "0100", "civic": "0200"}]
     assert (evs[2].get("pmf"), evs[2].get("timeout_ms"), evs[2].get("url")) == (1, 3200, "http://example.com/session")
     assert (evs[3].get("to"), evs[3].get("reason"), evs[3].t) == (AP1, 16, 5.5)
     assert (evs[4].get("ssid"), evs[4].get("token")) == ("roam", 2)
@@ -239,3 +239,16 @@ def test_receive_time_used_when_no_stamp_and_garbage_ignored():
     evs = p.feed_line(f"<3>CTRL-EVENT-DISCONNECTED bssid={AP1} reason=15", t=4.25)
     assert [(e.kind, e.t, e.source) for e in evs] == [("disconnected", 4.25, "ctrl:3")]
     assert p.feed_line(f"<3>CTRL-EVENT-DISCONNECTED bssid=zz:00 reason=x", t=5) == []
+
+
+def test_neighbor_report_taken_and_refused():
+    lines = [
+        "1796616540.051034: wlan0: RRM: No network support for Neighbor Report.",
+        "12.000000: wlan2: RRM: Notifying neighbor report (token = 3)",
+        "12.100000: wlan2: RRM: Notifying neighbor report - NONE",
+    ]
+    evs = parse_lines(lines)
+    assert kinds(evs) == ["neighbor_report_refused", "neighbor_report_notified", "neighbor_report_failed"]
+    assert evs[0].get("reason") == "No network support for Neighbor Report"
+    assert evs[0].raw == lines[0]
+    assert (evs[1].get("token"), evs[1].t) == (3, 12.0)

@@ -93,5 +93,4 @@ def _lab_fault_consequences(j: CaseJudgement) -> None:
 
 
 # The families register themselves on import.
-from engine.judges import smoke  # noqa: E402,F401
-from engine.judges import bss_transition, ft, native  # noqa: E402,F401
+from engine.judges import bss_transition, ft, native, rrm, smoke  # noqa: E402,F401
