@@ -30,7 +30,10 @@ from engine.clauses import rule
 from engine.events import FAILURE, SUCCESS, Ind, Indication
 from engine.verdict import FAIL, INFO, PASS, Verdict
 
-OS_REQUEST_KINDS = ("phy_off", "phy_on", "reset", "disconnect")
+# roam_command: the test (or the OS) told the station to roam to a named BSS. Such a roam is
+# the stimulus's, not the station's own roaming operation, so IND-8's retry is not owed for it.
+OS_REQUEST_KINDS = ("phy_off", "phy_on", "reset", "disconnect", "roam_command")
+COMMANDED_WITHIN_S = 2.0  # a ROAMING_START this soon after a roam command is that command's
 
 
 class TraceError(ValueError):
@@ -322,11 +325,14 @@ class _Judge:
         if until is None:
             until = self.trace[-1].t if self.trace else 0.0
         N = self.obs.retry_within_s
+        commands = [q for q in reqs if q.kind == "roam_command"]
+        reqs = [q for q in reqs if q.kind != "roam_command"]
         for r in self.roams:
             if r.end is None:
                 continue
             t0, t1 = self.trace[r.start].t, self.trace[r.end].t
             st = self.trace[r.end].status
+            cmd = next((q for q in commands if 0 <= t0 - q.t <= COMMANDED_WITHIN_S), None)
             during = [q for q in reqs if t0 <= q.t <= t1 and q.kind != "phy_on"]
             if during:
                 judged += 1  # the roam had to fail
@@ -339,6 +345,13 @@ class _Judge:
                 continue
             tried = {(self.trace[i].bssid or "").lower() for i in r.inside()
                      if self.trace[i].kind == Ind.ASSOCIATION_START}
+            if cmd is not None and not during:
+                # The command named its target: other candidates were not the station's to try,
+                # and a retry is owed only for the station's own roaming operations.
+                notes.append(f"roam {r.index} was started by the test's roam command at t={cmd.t:.6f} "
+                             f"({cmd.source or 'roam command'}): a stimulus, not the station's own roaming "
+                             f"operation, so no periodic retry is owed for it")
+                continue
             if not during and r.index in self.cands:
                 judged += 1
                 untried = self.cands[r.index] - tried
