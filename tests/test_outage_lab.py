@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 LAB = ROOT / "tests" / "data" / "lab"
 
 
-def recorded(d: Path, prefix: str = "") -> dict:
+def recorded(d: Path, prefix: str = "", dut_cap: str = "dut.pcap") -> dict:
     return {"frames": list(capture.open_capture(str(d / f"{prefix}air.pcap"))),
-            "packets": dut_packets((d / f"{prefix}dut.pcap").read_bytes()),
+            "packets": dut_packets((d / f"{prefix}{dut_cap}").read_bytes()),
             "records": json.loads((d / f"{prefix}link.json").read_text()),
             "marks": json.loads((d / f"{prefix}marks.json").read_text()),
             "log": (d / f"{prefix}sta.log").read_text(errors="replace"),
@@ -77,7 +77,7 @@ def causal_checks(r: dict):
 
 @pytest.mark.skipif(not (LAB / "ft_outage.air.pcap").exists(), reason="lab material not present")
 def test_recorded_roams_carrier_against_the_air_and_the_outage():
-    r = recorded(LAB, "ft_outage.")
+    r = recorded(LAB, "ft_outage.", "dut.cap")
     one, two = causal_checks(r)
     # this recording: carrier went 62/45 ms before the FT Authentication went on the air (mac80211
     # tears the old association down when it takes the authenticate command), came back 3.4/8.2 ms
@@ -103,9 +103,9 @@ def test_recorded_roams_carrier_against_the_air_and_the_outage():
 
 def test_dut_capture_decoding_matches_tshark():
     tshark = shutil.which("tshark")
-    if not tshark or not (LAB / "ft_outage.dut.pcap").exists():
+    if not tshark or not (LAB / "ft_outage.dut.cap").exists():
         pytest.skip("tshark or the recording is missing")
-    out = subprocess.run([tshark, "-r", str(LAB / "ft_outage.dut.pcap"), "-T", "fields", "-e", "frame.number",
+    out = subprocess.run([tshark, "-r", str(LAB / "ft_outage.dut.cap"), "-T", "fields", "-e", "frame.number",
                           "-e", "arp.opcode", "-e", "icmp.type", "-e", "icmp.seq", "-e", "icmp.ident"],
                          capture_output=True, text=True, check=True).stdout
     theirs = []
@@ -114,7 +114,7 @@ def test_dut_capture_decoding_matches_tshark():
         kind = {"1": "arp_request", "2": "arp_reply"}.get(op) or {"8": "echo_request", "0": "echo_reply"}.get(typ, "other")
         theirs.append((int(n), kind, int(seq) if seq and kind.startswith("echo") else None,
                        int(ident) if ident and kind.startswith("echo") else None))
-    mine = [(p.index, p.kind, p.seq, p.ident) for p in dut_packets((LAB / "ft_outage.dut.pcap").read_bytes())]
+    mine = [(p.index, p.kind, p.seq, p.ident) for p in dut_packets((LAB / "ft_outage.dut.cap").read_bytes())]
     assert mine == theirs and len(mine) > 400
 
 
