@@ -107,7 +107,7 @@ def test_port_and_media_indications_render_with_their_layer_and_open_no_bracket(
         {"t": 1.4, "kind": "PORT_AUTHORIZED", "reason": "operstate UP", "layer": "supplicant"}]}
     t = texts(timeline.svg(roam))
     assert any(x.startswith("MEDIA_DISCONNECT [kernel/driver] (reason carrier") for x in t)
-    assert "PORT_UNAUTHORIZED [supplicant] (reason operstate DOWN)" in t
+    assert any(x.startswith("PORT_UNAUTHORIZED [supplicant] (reason operstate") for x in t)
     assert "PORT_AUTHORIZED [supplicant] (reason operstate UP)" in t
     rows, _ = timeline._rows(roam)
     assert [r["ind"] for r in rows][2] == "PORT_UNAUTHORIZED"
