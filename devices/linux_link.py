@@ -47,6 +47,8 @@ def to_events(records: Iterable[dict], since: int = 0, name: str = "linkwatch") 
                 out.append(Event(t, "port_authorized" if o == "UP" else "port_unauthorized",
                                  {**base, "operstate": o, "layer": SUPPLICANT}, src, line))
             carrier, oper = c, o
+        elif kind == "error" and i >= since:  # the monitor lost messages or died: the trace may lack some
+            out.append(Event(t, "link_monitor_error", {"ifname": r.get("ifname"), "evidence": line}, src, line))
         elif kind == "nl80211" and r.get("cmd") in _NL80211 and i >= since:
             f = {**base, "layer": KERNEL, "bssid": r.get("bssid")}
             if r["cmd"] == "CONNECT":

@@ -52,6 +52,7 @@ KINDS = {
     "nl80211_connect": "ifname, bssid, status, layer, evidence — NL80211_CMD_CONNECT",
     "nl80211_roam": "ifname, bssid, layer, evidence — NL80211_CMD_ROAM (the driver roamed, link kept)",
     "nl80211_disconnect": "ifname, reason, by_ap, layer, evidence — NL80211_CMD_DISCONNECT",
+    "link_monitor_error": "ifname, evidence — the lab's link monitor lost messages or died",
     "ft_failed": "bssid, reason — the DUT rejected an FT response; that FT attempt ends",
 }
 

@@ -406,10 +406,17 @@ def watch_link(ifname, out=sys.stdout):
     _nl_request(rt, RTM_GETLINK, struct.pack("=BBHiII", 0, 0, 0, index, 0, 0))
     emit({"t": time.time(), "kind": "watching", "ifname": ifname, "ifindex": index,
           "line": "watching %s (ifindex %d): RTMGRP_LINK, nl80211 mlme group %d" % (ifname, index, grp)})
+    for sock in (rt, gen):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
     while True:
         ready, _, _ = select.select([rt, gen], [], [])
         for sock in ready:
-            data = sock.recv(65536)
+            try:
+                data = sock.recv(65536)
+            except OSError as e:  # ENOBUFS: the kernel dropped messages; say so and go on
+                emit({"t": time.time(), "kind": "error", "ifname": ifname,
+                      "line": "netlink receive error (%s): link events may be missing" % e})
+                continue
             t = time.time()
             for mtype, payload in _nl_messages(data):
                 if sock is rt and mtype == RTM_NEWLINK:

@@ -41,7 +41,7 @@ def test_records_become_kernel_link_and_port_events():
     assert [(e.t, e.kind) for e in evs] == [
         (1.0, "carrier_off"), (2.0, "carrier_on"), (2.01, "nl80211_connect"), (2.3, "port_authorized"),
         (5.0, "carrier_off"), (5.0, "port_unauthorized"), (5.05, "nl80211_disconnect"),
-        (5.2, "carrier_on"), (5.5, "port_authorized")]
+        (5.2, "carrier_on"), (5.5, "port_authorized"), (6.0, "link_monitor_error")]
     on = evs[1]
     assert (on.get("layer"), on.source, on.get("evidence")) == (
         "kernel/driver", "mon:3", LINE.format(0x11003, "DORMANT"))
