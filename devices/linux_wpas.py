@@ -209,7 +209,8 @@ class LinuxWpasDut:
         evs = self.all_events()
         record.attach_text(f"{self.name}-debug.log", "\n".join(self._lines), suffix=".log")
         if self.link:
-            record.attach_json(f"{self.name}-link-monitor", self.link.records()[self._link_mark:])
+            # all records: event sources ("<name>-link:N") count from the first
+            record.attach_json(f"{self.name}-link-monitor", self.link.records())
         record.attach_json(f"{self.name}-events", [e.to_dict() for e in evs])
         try:
             record.attach_json(f"{self.name}-indications", [i.to_dict() for i in self.indications(evs)])
