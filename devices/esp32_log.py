@@ -246,7 +246,7 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
     used: set[int] = set()  # disconnected events already folded into a state change
 
     def ind(e, kind, bssid=None, status=None, reason=None):
-        out.append(Indication(e.t, kind, bssid, status, reason, e.source))
+        out.append(Indication(e.t, kind, bssid, status, reason, e.source, layer=FIRMWARE, evidence=e.raw))
 
     def media(e, kind, bssid=None, reason=None):
         # WIFI_EVENT_STA_CONNECTED / DISCONNECTED as the firmware prints them: the driver's

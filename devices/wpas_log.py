@@ -327,8 +327,9 @@ class _Tracker:
         self.media_up = False
 
     def ind(self, e: Event, kind: Ind, bssid=None, status=None, reason=None):
+        # the supplicant's own events are its layer; the kernel's and the port's say theirs
         self.out.append(Indication(e.t, kind, bssid, status, reason, e.source,
-                                   layer=e.get("layer") or "", evidence=e.get("evidence") or ""))
+                                   layer=e.get("layer") or SUPPLICANT_LAYER, evidence=e.get("evidence") or e.raw))
 
     def start_assoc(self, e, bssid):
         if self.assoc_open:

@@ -104,6 +104,8 @@ def test_media_connect_is_the_kernel_carrier_and_the_port_is_separate():
     assert (mc.t, mc.layer, mc.source) == (1.15, "kernel/driver", "wpas.log:3")
     assert mc.evidence.startswith("RTM_NEWLINK: ifi_index=4 ifname=wlan2 ") and "[LOWER_UP]" in mc.evidence
     assert tr[-1].layer == "supplicant" and tr[-1].reason == "operstate UP"
+    # the supplicant's own indications name it too, with their log line
+    assert tr[0].layer == "supplicant" and "SME: Trying to authenticate with" in tr[0].evidence
 
 
 def test_btm_roam_debug_log_events():
