@@ -239,7 +239,8 @@ class WpasLogParser:
     """Feed lines one at a time; get Events back. Never raises on bad input.
 
     kernel=False drops the kernel's messages that the supplicant relays (RTM_NEWLINK, nl80211
-    events): the live adapter takes those from the lab agent's own netlink monitor instead."""
+    events) and its operstate lines: the live adapter takes the link's carrier, operstate and
+    nl80211 events from the lab agent's own netlink monitor instead (one source, no doubles)."""
 
     def __init__(self, source_name: str = "wpas", kernel: bool = True):
         self.name = source_name
@@ -282,6 +283,8 @@ class WpasLogParser:
                 return []
             fields["evidence"] = f"{msg} (relayed in wpa_supplicant's debug log)"
         elif kind in ("port_authorized", "port_unauthorized"):
+            if not self.kernel:
+                return []
             fields["evidence"] = msg
         if kind == "_newlink":
             up = bool(fields["flags"] & IFF_LOWER_UP)

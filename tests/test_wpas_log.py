@@ -297,3 +297,14 @@ def test_receive_time_used_when_no_stamp_and_garbage_ignored():
     evs = p.feed_line(f"<3>CTRL-EVENT-DISCONNECTED bssid={AP1} reason=15", t=4.25)
     assert [(e.kind, e.t, e.source) for e in evs] == [("disconnected", 4.25, "ctrl:3")]
     assert p.feed_line(f"<3>CTRL-EVENT-DISCONNECTED bssid=zz:00 reason=x", t=5) == []
+
+
+def test_live_parser_leaves_the_link_to_the_monitor():
+    # kernel=False (the live adapter, whose link monitor reads netlink itself): no carrier,
+    # nl80211 or operstate events from the log, so nothing is counted twice
+    lines = [newlink("1.000000", True), drv_event("1.100000", 46, "CONNECT"),
+             "1.200000: nl80211: Set wlan2 operstate 0->1 (UP)",
+             f"1.300000: wlan2: CTRL-EVENT-CONNECTED - Connection to {AP1} completed [id=0 id_str=]"]
+    p = WpasLogParser("live", kernel=False)
+    assert [e.kind for line in lines for e in p.feed_line(line)] == ["connected"]
+    assert [e.kind for e in parse_lines(lines)] == ["carrier_on", "nl80211_connect", "port_authorized", "connected"]
