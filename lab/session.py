@@ -194,12 +194,25 @@ class Lab:
         self.agent.run(["ip", "link", "set", iface, "up" if up else "down"])
 
     # -- capture ----------------------------------------------------------------------------
-    def start_capture(self, rel: str) -> "Capture":
+    def watch_link(self, iface: str, netns: str | None = None):
+        """The kernel's link events for iface (lab/linkwatch.py)."""
+        from lab.linkwatch import LinkWatch
+        return LinkWatch(self, iface, netns)
+
+    def start_capture(self, rel: str, iface: str = "hwsim0", netns: str | None = None) -> "Capture":
+        """tcpdump to the results share. The default is the air (hwsim0, radiotap); a DUT's own
+        interface (in its netns) gives its packets as its kernel sends and receives them,
+        decrypted, as Ethernet frames."""
         host, vm = self.out_path(rel)
         name = self._name("cap")
         self.agent.reset_stream(name)
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        # a DUT's queued packets leave in one burst when its neighbour resolves: a larger
+        # buffer (KiB) keeps tcpdump from dropping them
+        buf = ["-B", "4096"] if iface != "hwsim0" else []
         self.agent.call("spawn", name=name, stream=True,
-                        argv=["tcpdump", "-i", "hwsim0", "--immediate-mode", "-U", "-s", "0", "-n", "-w", vm])
+                        argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
+                              "-w", vm])
         cap = Capture(self, name, host)
         s = self.agent.stream(name)
         ok = self.agent.wait(lambda: any("listening on" in x for _, x in s.items) or s.exit, 15)

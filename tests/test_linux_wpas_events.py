@@ -15,9 +15,30 @@ LINES = [
 ]
 
 
+class FakeAgent:
+    """Answers the adapter's sysctl writes and reads the way a 6.1 kernel does."""
+
+    def __init__(self):
+        self.sysctl = {}
+
+    def run(self, argv, check=True):
+        keys = [a for a in argv[1:] if a.startswith("net.")]
+        if "-w" in argv:
+            self.sysctl.update(k.split("=") for k in keys)
+            return {"stdout": "", "stderr": "", "rc": 0}
+        return {"stdout": "".join(f"{k} = {self.sysctl[k]}\n" for k in keys), "stderr": "", "rc": 0}
+
+
 class FakeLab:
+    """The lab as the adapter sees it, without the link monitor (the adapter falls back to
+    the kernel messages its supplicant logs)."""
+
     def __init__(self, log):
         self.log = log
+        self.agent = FakeAgent()
+
+    def watch_link(self, iface, netns=None):
+        raise RuntimeError("no link monitor in this test")
 
     def start_supplicant(self, cfg, name, netns=None):
         return SimpleNamespace(mac="02:00:00:00:09:00", iface="wlan0", log_host=str(self.log), name=name)
