@@ -42,7 +42,8 @@ def test_eight_bsss_beacon_on_one_radio(vlab):
     try:
         assert len({ap.bssid for ap in aps}) == 8
         assert len({ap.iface for ap in aps}) == 8
-        want = {(ap.bssid, f"multi{i}") for i, ap in enumerate(aps)}
+        # tshark 4.0 prints wlan.ssid in -T fields as hex
+        want = {(ap.bssid, f"multi{i}".encode().hex()) for i, ap in enumerate(aps)}
         # every BSS answers on its own control interface
         for ap in aps:
             st = dict(x.split("=", 1) for x in ap.ctrl_ok("STATUS").splitlines() if "=" in x)
@@ -71,7 +72,9 @@ def test_eight_bsss_beacon_on_one_radio(vlab):
 
 
 def test_vht80_ap_on_5ghz_joined_by_wpa_supplicant(vlab):
-    phy = vlab.agent.run(["iw", "list"])["stdout"]
+    radio = vlab.free[0]
+    wiphy = vlab.agent.run(["iw", "dev", radio, "info"])["stdout"].split("wiphy ")[1].split()[0]
+    phy = vlab.agent.run(["iw", "phy", f"phy{wiphy}", "info"])["stdout"]
     assert "5180 MHz" in phy and "VHT Capabilities" in phy, "hwsim radios lack 5 GHz / VHT"
     cap = vlab.start_capture("radio/vht80.pcap")
     ap = vlab.start_ap(BSSConfig(ssid="vht80", channel=36, vht80=True, security=WPA2_PSK))
