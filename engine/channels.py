@@ -30,7 +30,6 @@ def op_class_of(channel: int) -> int:
 # The 5 GHz 80 MHz channels by their centre channel index (Table E-4, operating class 128),
 # each covering four 20 MHz channels: centre - 6, -2, +2, +6.
 VHT80_CENTERS = (42, 58, 106, 122, 138, 155)
-OP_CLASS_80MHZ = 128  # global operating class of the 80 MHz channels (Table E-4)
 
 
 def vht80_center(channel: int) -> int:

@@ -116,3 +116,41 @@ def test_frame_the_kernel_refuses_is_a_clear_error(vlab, joined):
     # nothing else broke: the AP still holds the STA (a generous limit: a loaded host
     # can stall the VM for many seconds)
     assert ap.ctrl(f"STA {sta.mac}", timeout=60).startswith(sta.mac)
+
+
+def test_malformed_frames_reach_the_air_as_built(vlab, joined):
+    """hostapd and the kernel pass a deliberately broken body through untouched: what the
+    capture holds after the MAC header is the builder's octets. (What the DUT makes of
+    them is a case's business, not this primitive's.)"""
+    from engine.capture import Reader
+    from engine.frames.header import MGMT, Header
+    ACTION = 13  # management subtype (Table 9-1)
+
+    ap, sta = joined
+    good = fb.neighbor_report(ap.bssid, 1, op_class_of(1), preference=255)
+    bodies = [
+        fb.btm_request(dialog_token=0x61, candidates=[fb.neighbor_report(ap.bssid, 1, 81).zero_length(), good]),
+        fb.btm_request(dialog_token=0x62, candidates=[
+            fb.neighbor_report(ap.bssid, 1, 81, subelements=[fb.candidate_preference(5).truncated(2)])]),
+        fb.btm_request(dialog_token=0x63, candidates=[good, fb.neighbor_report(ap.bssid, 1, 81, preference=9).lying(40)]),
+        fb.btm_request(dialog_token=0x64, candidates=[
+            fb.neighbor_report(ap.bssid, 1, 81, subelements=[fb.candidate_preference(0).zero_length()])]),
+        fb.radio_measurement_request(0x65, [fb.beacon_measurement(
+            channel=1, subelements=[fb.ssid("inject"), fb.reporting_detail(1).truncated(2)])]),
+    ]
+    cap = vlab.start_capture("inject/malformed.pcap")
+    try:
+        for body in bodies:
+            ap.send_action(sta.mac, body)
+        # a barrier, not a sleep: the DUT's answer to a later well-formed request means the
+        # frames queued before it are on the air
+        m = ap.mark()
+        ap.send_action(sta.mac, fb.btm_request(dialog_token=0x66, candidates=[good]))
+        ap.wait_event(rf"BSS-TM-RESP {sta.mac}", 15, since=m)
+    finally:
+        path = cap.stop()
+    on_air = [f.body for f in Reader(path)
+              if len(f.raw) > 24 and (Header(f.raw).ftype, Header(f.raw).subtype) == (MGMT, ACTION)
+              and f.src == ap.bssid and f.dst == sta.mac]
+    for body in bodies:
+        assert body in on_air, f"built body {body.hex()} not on the air as built"
