@@ -29,7 +29,7 @@ def op_class_of(channel: int) -> int:
 # --- 80 MHz channels (VHT), kept apart from the 20 MHz table above -------------------------
 # The 5 GHz 80 MHz channels by their centre channel index (Table E-4, operating class 128),
 # each covering four 20 MHz channels: centre - 6, -2, +2, +6.
-VHT80_CENTERS = (42, 58, 106, 122, 138, 155)
+VHT80_CENTERS = (42, 58, 106, 122, 138, 155, 171)
 
 
 def vht80_center(channel: int) -> int:

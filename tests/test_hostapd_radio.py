@@ -69,9 +69,9 @@ def test_vht80_refuses_2ghz():
         BSSConfig(channel=6, vht80=True).render("wlan1", "02:00:00:00:01:00", "/r")
 
 
-# 80 MHz channels of 5 GHz as blocks of four 20 MHz channels (U-NII-1 .. U-NII-3)
+# 80 MHz channels of 5 GHz as blocks of four 20 MHz channels (U-NII-1 .. U-NII-4)
 BLOCKS = [(36, 40, 44, 48), (52, 56, 60, 64), (100, 104, 108, 112), (116, 120, 124, 128),
-          (132, 136, 140, 144), (149, 153, 157, 161)]
+          (132, 136, 140, 144), (149, 153, 157, 161), (165, 169, 173, 177)]
 
 
 @pytest.mark.parametrize("block", BLOCKS)
@@ -83,7 +83,7 @@ def test_vht80_center_is_the_middle_of_its_four_channels(block):
     assert [ht40_secondary_above(c) for c in block] == [True, False, True, False]
 
 
-@pytest.mark.parametrize("channel", [1, 14, 38, 165, 169])
+@pytest.mark.parametrize("channel", [1, 14, 32, 38, 68, 96, 181])
 def test_channels_outside_every_80mhz_channel(channel):
     with pytest.raises(ValueError):
         vht80_center(channel)
