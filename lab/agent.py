@@ -45,7 +45,16 @@ class Agent:
         data = (json.dumps(obj) + "\n").encode()
         with self.wlock:
             try:
-                self.wfile.write(data)
+                # An unbuffered virtio port takes a long line in pieces (write returns
+                # fewer octets than given): write until all of it went, or the line is cut
+                # and its reply never reaches the host.
+                view = memoryview(data)
+                while view:
+                    n = self.wfile.write(view)
+                    if n is None:  # would block: the host is not reading yet
+                        time.sleep(0.01)
+                        continue
+                    view = view[n:]
                 self.wfile.flush()
             except OSError:
                 pass  # host side gone: nobody to tell

@@ -10,7 +10,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-debs=(python3 python3-venv qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw busybox-static tcpdump tshark iproute2 kmod chromium poppler-utils)
+debs=(python3 python3-venv qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw wireless-regdb busybox-static tcpdump tshark iproute2 kmod chromium poppler-utils)
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
