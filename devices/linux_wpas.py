@@ -223,14 +223,16 @@ class LinuxWpasDut:
     def indications(self, events: Iterable[Event] | None = None) -> list[Indication]:
         return wpas_log.to_indications(self.all_events() if events is None else events, ifname=self.iface)
 
-    def data_plane_twin(self, netns: str) -> "LinuxWpasDut":
+    def data_plane_twin(self, netns: str, keep_neigh: bool | None = None) -> "LinuxWpasDut":
         """A second supplicant like this one (same variant settings) whose radio lives in its
         own network namespace, so its IP traffic crosses the air (lab/dataplane.py); the
-        caller owns it and closes it. This is how linux-wpas offers "data_plane"."""
+        caller owns it and closes it. This is how linux-wpas offers "data_plane". keep_neigh
+        overrides this DUT's arp/ndisc_evict_nocarrier choice for the twin."""
         return LinuxWpasDut(self.lab, SupplicantConfig(disable_btm=True) if self.disable_btm else None,
                             name=f"{self.name}-netns", capabilities=self.capabilities, netns=netns,
                             profile_overrides=self.profile_overrides, pin_bssid=self.pin_bssid,
-                            after_connect=self.after_connect)
+                            after_connect=self.after_connect,
+                            keep_neigh=self.keep_neigh if keep_neigh is None else keep_neigh)
 
     def attach_evidence(self, record) -> None:
         evs = self.all_events()

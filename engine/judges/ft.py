@@ -17,7 +17,8 @@ from engine.judges import judge
 from engine.judges.common import R, judge_ft_roam, roam_timeline, secrets
 from engine.judges.roaming import (roam_commands, DS_CLAUSE, MD_CLAUSE, auth_algorithm, indication_rules, latency_summary,
                                    mde_of_beacon, sent_by, state_of)
-from engine.verdict import INFO, REFERENCE_AP, STIMULUS, Verdict, check
+from engine.outage import DutPacket, OutageError, decompose
+from engine.verdict import DUT, INFO, REFERENCE_AP, STIMULUS, Verdict, check
 
 LOSS_LIMIT = 25  # lost 10 ms pings per roam (ChromeOS tast wificell)
 LOSS_CLAUSE = (f"{R} 13.1 (FT keeps the loss of connectivity during a transition small); "
@@ -159,6 +160,32 @@ def key_mismatch(ev: CaseEvidence, air: Air, j) -> None:
     roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"])
 
 
+def decompose_outages(j, air: Air, ev: CaseEvidence, first_cur: str, first_other: str) -> dict:
+    """Each completed roam's data-plane outage, decomposed (engine/outage.py) from the air, the
+    DUT's events and link events, and the DUT interface's own packets: an INFO verdict and an
+    attachment per roam; {roam index: Outage}."""
+    packets = [DutPacket(**p) for p in ev.facts.get("dut_packets", [])]
+    events = ev.dut.all_events()
+    out = {}
+    for i, r in enumerate(ev.facts["roams"]):
+        if not r["roamed"]:
+            continue
+        old, new = (first_cur, first_other) if i % 2 == 0 else (first_other, first_cur)
+        try:
+            o = decompose(air.frames, ev.dut.mac, old, new, events, packets,
+                          answered=r["ping"]["answered"], transmitted=r["ping"]["transmitted"],
+                          after=r["t_command"])
+        except OutageError as e:
+            j.add(Verdict(f"DP-OUTAGE-{i + 1}", LOSS_CLAUSE, INFO, "the roam's outage decomposed", str(e)))
+            continue
+        out[i] = o
+        j.add(o.verdict(f"DP-OUTAGE-{i + 1}", LOSS_CLAUSE))
+        j.attach_json(f"outage-roam-{i + 1}", o.to_dict())
+        j.metrics.setdefault("outage_gap_ms", []).append(o.gap_ms)
+    j.metrics["neigh_evict_nocarrier"] = not ev.facts.get("keep_neigh", False)
+    return out
+
+
 def ping_gaps(transmitted: int, answered: list[int]) -> list[tuple[int, int]]:
     """Runs of unanswered sequence numbers (first, last), within the transmitted range."""
     got = set(answered)
@@ -210,14 +237,21 @@ def ping_loss(ev: CaseEvidence, air: Air, j) -> None:
                 f"{warm['received']}/{warm['transmitted']}"))
     ft, mine = judge_ft_roam(j, air, dut, False, None, ev.profile)
     lats = [x.latency_us for x in mine if x.latency_us]
+    outages = decompose_outages(j, air, ev, first_cur.bssid, first_other.bssid)
     for i, r in enumerate(roams):
         p = r["ping"]
         lost = p["transmitted"] - p["received"]
+        o = outages.get(i)
+        # whose the lost pings are: the layer of the longest span of the decomposed outage
+        # (engine/outage.py); without a decomposition, the DUT's as a whole
+        worst = max(o.phases, key=lambda ph: ph.ms) if o and o.phases else None
         j.add(check(f"DP-LOSS-{i + 1}", LOSS_CLAUSE, lost <= LOSS_LIMIT,
                     f"at most {LOSS_LIMIT} of {p['transmitted']} pings lost across roam {i + 1}",
                     f"{lost} lost; unanswered seq runs {ping_gaps(p['transmitted'], p['answered'])}; FT exchange "
-                    f"{lats[i] / 1000 if i < len(lats) else '?'} ms on the air",
-                    (f"ping-roam-{i + 1}",)))
+                    f"{lats[i] / 1000 if i < len(lats) else '?'} ms on the air" +
+                    (f"; longest span {worst.start} -> {worst.end} {worst.ms:.1f} ms ({worst.why})" if worst else ""),
+                    (f"ping-roam-{i + 1}",) + ((f"outage-roam-{i + 1}",) if o else ()),
+                    layer=worst.layer if worst else DUT))
     j.metrics["ping_lost_per_roam"] = [r["ping"]["transmitted"] - r["ping"]["received"] for r in roams]
     j.metrics["ft_latency"] = latency_summary(lats)
     j.attach_json("air-gaps", air_gaps(air, dut.mac, mine))
