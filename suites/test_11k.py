@@ -12,7 +12,7 @@ from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
 from lab.network import LAB_FREQS, PROFILE
 from lab.wpas import Profile
-from suites import k_steps as K
+from suites import rrm_steps as K
 from suites.steps import R, observe, settle
 
 AP_A = BSSConfig(channel=1)

@@ -22,7 +22,7 @@ from fixtures.case import CaseSpec
 from lab import dataplane
 from lab.hostapd import BSSConfig
 from lab.network import FT_AP1, FT_AP2
-from suites.roam_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
+from suites.ft_native_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
                                roam_cmd, settle, start_aps, status_fact, wait_connected)
 
 EPIC, FEAT = "802.11r", "FT-PSK"

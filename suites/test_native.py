@@ -12,7 +12,7 @@ from devices.base import WaitTimeout
 from fixtures.case import CaseSpec
 from lab.network import FT_AP1, FT_AP2, LAB_FREQS
 from lab.wpas import Profile
-from suites.roam_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect_first, ind, roam_cmd, settle, start_aps,
+from suites.ft_native_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect_first, ind, roam_cmd, settle, start_aps,
                                status_fact, wait_connected)
 
 ABSENT = "02:00:00:00:aa:aa"  # no radio of the lab has this address
