@@ -1,4 +1,7 @@
-"""./roamcert bench lab|analyze: performance figures (printed, never asserted).
+"""./roamcert bench lab|analyze|fuzz: performance figures (printed, never asserted).
+
+  bench fuzz [--inputs N] [--seed S] [--timeout SEC] [--workers W]
+      Mutated captures and logs through `analyze`: inputs, crashes, hangs, inputs/s (cli/fuzz.py).
 
   bench analyze [--frames N[,N...]] [--replicas R] [--keep]
       Build captures of N frames (default 100000 and 400000) in .cache/bench/ from the
@@ -40,7 +43,10 @@ def main(argv=None) -> int:
         return bench_lab(argv[1:])
     if argv[0] == "analyze":
         return bench_analyze(argv[1:])
-    print(f"roamcert bench: unknown target {argv[0]!r} (lab or analyze)", file=sys.stderr)
+    if argv[0] == "fuzz":
+        from cli.fuzz import bench_fuzz
+        return bench_fuzz(argv[1:])
+    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze or fuzz)", file=sys.stderr)
     return 2
 
 

@@ -202,9 +202,28 @@ _PRIO = re.compile(r"^(?:IFNAME=\S+ )?<\d>")
 _IFNAME = re.compile(r"^([A-Za-z0-9_.@-]{1,20}): ")
 
 
+_GATES: dict[int, tuple] = {}
+
+
+def _gate(table):
+    """One regex that matches wherever some pattern of the table could: most lines match
+    none, and one call in C rejects them where a call per pattern would not."""
+    g = _GATES.get(id(table))
+    if g is None or g[0] is not table:
+        anchored = [rx.pattern[1:] for rx, _k, _c in table if rx.pattern.startswith("^")]
+        floating = [rx.pattern for rx, _k, _c in table if not rx.pattern.startswith("^")]
+        join = lambda ps: re.compile("|".join(f"(?:{p})" for p in ps)) if ps else None  # noqa: E731
+        steps = [(rx.match if rx.pattern.startswith("^") else rx.search, kind, conv) for rx, kind, conv in table]
+        g = _GATES[id(table)] = (table, join(anchored), join(floating), steps)
+    return g
+
+
 def match_table(table, msg: str):
-    for rx, kind, conv in table:
-        m = rx.search(msg) if not rx.pattern.startswith("^") else rx.match(msg)
+    _t, anchored, floating, steps = _gate(table)
+    if not ((anchored is not None and anchored.match(msg)) or (floating is not None and floating.search(msg))):
+        return None
+    for find, kind, conv in steps:
+        m = find(msg)
         if m:
             return kind, conv(m)
     return None
