@@ -190,8 +190,9 @@ def argv_for(kind: str, path: str, rng: random.Random) -> list[str]:
 
 # -- worker -------------------------------------------------------------------------------------
 
-class _Alarm(Exception):
-    pass
+class _Alarm(BaseException):
+    """The per-input timeout: a BaseException, so analyze's own catch-all for bugs (exit 3)
+    does not take a hang for a crash."""
 
 
 def worker(timeout: float) -> int:

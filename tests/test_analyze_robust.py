@@ -17,7 +17,7 @@ from cli import analyze
 from devices import esp32_log, wpas_log
 from engine import candidates as cand
 from engine.capture import FastReader, Reader
-from engine.verdict import DUT, FAIL, LAB
+from engine.verdict import DUT, LAB
 from test_analyze import AP1, AP2, BTM_PCAP, FT_PCAP, LAB as LAB_DIR, SECRET, STA, mgmt, pcap, run, run_json
 
 BTM_LOG = LAB_DIR / "btm_rm.sta.log"
