@@ -103,9 +103,10 @@ SUPPLICANT = [
                 "delay": int(m[5]), "target": None}),
     (re.compile(r"WNM: Send BSS Transition Management Query to " + _M + r" query_reason=(\d+)( candidate list)?"),
      "btm_query", lambda m: {"to": mac(m[1]), "reason": int(m[2]), "candidate_list": bool(m[3])}),
-    # the SSID is wpa_ssid_txt()'s: at most 32 octets, 4 characters each escaped; the bound
-    # keeps a line with thousands of these texts linear to search
-    (re.compile(r"RRM: Neighbor report request \(for (.{0,128})\), token=(\d+)"), "neighbor_report_request",
+    # the SSID is wpa_ssid_txt()'s: at most 32 octets, 4 characters each escaped. Anchored
+    # (the message starts there once a log prefix or interface name is off) and bounded, so a
+    # line repeating this text thousands of times costs one try, not one per repeat
+    (re.compile(r"^RRM: Neighbor report request \(for (.{0,128})\), token=(\d+)"), "neighbor_report_request",
      lambda m: _with_octets({"ssid": m[1] or None, "token": int(m[2])})),
     (re.compile(r"RRM: Notifying neighbor report - NONE"), "neighbor_report_failed", lambda m: {}),
     (re.compile(r"^Measurement request type (\d+) token (\d+)"), "measurement_request",
@@ -206,22 +207,35 @@ _GATES: dict[int, tuple] = {}
 
 
 def _gate(table):
-    """One regex that matches wherever some pattern of the table could: most lines match
-    none, and one call in C rejects them where a call per pattern would not."""
+    """(table, gate, anchored steps, floating steps). The gate is one regex that matches
+    wherever an anchored pattern of the table could: most lines match none, and one call
+    in C rejects them where a call per pattern would not. Floating patterns (searched at
+    every position) are tried one by one: each starts with a literal that the regex engine
+    scans for quickly, which an alternation of them would lose."""
     g = _GATES.get(id(table))
     if g is None or g[0] is not table:
-        anchored = [rx.pattern[1:] for rx, _k, _c in table if rx.pattern.startswith("^")]
-        floating = [rx.pattern for rx, _k, _c in table if not rx.pattern.startswith("^")]
-        join = lambda ps: re.compile("|".join(f"(?:{p})" for p in ps)) if ps else None  # noqa: E731
-        steps = [(rx.match if rx.pattern.startswith("^") else rx.search, kind, conv) for rx, kind, conv in table]
-        g = _GATES[id(table)] = (table, join(anchored), join(floating), steps)
+        anchored = [(rx.match, kind, conv, i) for i, (rx, kind, conv) in enumerate(table)
+                    if rx.pattern.startswith("^")]
+        floating = [(rx.search, kind, conv, i) for i, (rx, kind, conv) in enumerate(table)
+                    if not rx.pattern.startswith("^")]
+        pats = [rx.pattern[1:] for rx, _k, _c in table if rx.pattern.startswith("^")]
+        gate = re.compile("|".join(f"(?:{p})" for p in pats)) if pats else None
+        g = _GATES[id(table)] = (table, gate, anchored, floating)
     return g
 
 
 def match_table(table, msg: str):
-    _t, anchored, floating, steps = _gate(table)
-    if not ((anchored is not None and anchored.match(msg)) or (floating is not None and floating.search(msg))):
-        return None
+    """(kind, fields) of the first pattern in the table that matches the message, or None."""
+    _t, gate, anchored, floating = _gate(table)
+    hits = []
+    if gate is not None and gate.match(msg):
+        hits = [(i, find, kind, conv) for find, kind, conv, i in anchored]
+    hits += [(i, find, kind, conv) for find, kind, conv, i in floating]
+    for _i, find, kind, conv in sorted(hits, key=lambda h: h[0]):  # the table's order decides
+        m = find(msg)
+        if m:
+            return kind, conv(m)
+    return None
     for find, kind, conv in steps:
         m = find(msg)
         if m:
