@@ -129,7 +129,7 @@ def run(args) -> Report:
             _read_log(a, path, "esp32")
         where = "judging " + ", ".join(x for x in [args.pcap, *args.wpas_log, *args.esp32_log] if x)
         return a.finish()
-    except (OSError, CaptureError, KeyInputError, MemoryError, RecursionError):
+    except (OSError, CaptureError, KeyInputError):
         raise
     except Exception as err:  # a bug: said in one line with the input that caused it
         raise InputFailure(where, err) from err
@@ -217,6 +217,7 @@ def analyze_args(argv) -> tuple[int, str | None, str | None]:
     """(exit code, report text or None, one-line error or None): the whole of `analyze` but
     the printing. The fuzz benchmark calls this in-process."""
     p = _parser()
+    args = None
     try:
         args = p.parse_args(argv)
         if not (args.pcap or args.wpas_log or args.esp32_log):
@@ -229,14 +230,12 @@ def analyze_args(argv) -> tuple[int, str | None, str | None]:
         return 2, None, f"roamcert analyze: error: {_clean(e)}\n{p.format_usage().rstrip()}"
     except (OSError, CaptureError, KeyInputError) as e:
         return 2, None, f"roamcert analyze: error: {_clean(e)}"
-    except MemoryError:
-        return 3, None, "roamcert analyze: out of memory on the input"
-    except RecursionError as e:
-        return 3, None, f"roamcert analyze: internal error: RecursionError: {_clean(e)}"
     except InputFailure as e:
         return 3, None, f"roamcert analyze: internal error on {_clean(e)}"
-    except Exception as e:  # rendering: still one line, never a traceback
-        return 3, None, f"roamcert analyze: internal error: {type(e).__name__}: {_clean(e)}"
+    except Exception as e:  # writing the report: still one line naming the inputs, never a traceback
+        inputs = ", ".join(x for x in [args.pcap, *args.wpas_log, *args.esp32_log] if x) if args else "?"
+        return 3, None, (f"roamcert analyze: internal error writing the report of {_clean(inputs)}: "
+                         f"{type(e).__name__}: {_clean(e)}")
     return (1 if report.violations else 0), text, None
 
 

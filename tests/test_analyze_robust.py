@@ -248,3 +248,14 @@ def test_indication_evidence_times_are_not_exponents(capsys):
     rc, out, err = run(capsys, "--wpas-log", str(BTM_LOG))
     assert "e+09" not in out
     assert "indication 5 at t=2026-11-22T02:33:50.484366Z" in out
+
+
+def test_a_crash_while_writing_the_report_exits_3_naming_the_inputs(monkeypatch, capsys, tmp_path):
+    p = pcap(tmp_path / "one.pcap", [beacon(AP1, b"roamcert", 1)])
+
+    def broken(report):
+        raise MemoryError()
+    monkeypatch.setattr(analyze, "render", broken)
+    rc, out, err = run(capsys, "--pcap", str(p))
+    assert rc == 3 and out == "" and err.count("\n") == 1
+    assert str(p) in err and "MemoryError" in err and "Traceback" not in err
