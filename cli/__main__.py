@@ -9,7 +9,7 @@ USAGE = """usage: ./roamcert <command> [args]
   run [--dut NAME]... [pytest args]   conformance run on the lab; writes runs/<UTC time>/
   test [pytest args]                  roamcert's own tests (includes the virtual-lab tests)
   lab up|down|status                  a lab for interactive work
-  bench lab|analyze                   print lab and analyzer performance figures
+  bench lab|analyze|fuzz              print lab and analyzer performance figures, fuzz counts
   analyze --pcap FILE ...             offline analysis of captures and logs (exit 1 on violations)
   ftkeys ...                          FT key hierarchy calculator
   report RUN [--profile P]            rebuild a run's certificates (HTML, PDF), index and Allure report

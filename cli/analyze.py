@@ -1,19 +1,23 @@
 """./roamcert analyze: offline analysis of a capture and/or DUT logs.
 
-  analyze [--pcap FILE] [--ssid S --passphrase P] [--wpas-log F] [--esp32-log F] [--json]
+  analyze [--pcap FILE] [--ssid S | --ssid-hex HEX] [--passphrase P] [--wpas-log F] [--esp32-log F] [--json]
 
-Exit 0 when nothing is violated, 1 when something is, 2 when an input cannot be read.
+Exit 0 when nothing is violated, 1 when something is, 2 when an input cannot be read or the
+arguments are wrong, 3 when the analyzer itself failed on an input (a bug: one line names
+the input; please report it with that input).
 """
 from __future__ import annotations
 
 import argparse
+import binascii
 import json
 import os
 import sys
 
 from devices import esp32_log, wpas_log
 from engine.analyze import Analyzer, Report, ssid_text
-from engine.capture import CaptureError, FastReader, Reader
+from engine.events import fmt_time
+from engine.capture import CaptureError, FastReader
 from engine.ft.keys import KeyInputError, Secrets
 
 
@@ -29,7 +33,8 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="roamcert analyze", description=__doc__.split("\n\n")[0])
     p.add_argument("--pcap", help="capture (pcap or pcapng; radiotap or plain 802.11)")
-    p.add_argument("--ssid", help="SSID (text) for the FT keys and the candidate profile")
+    p.add_argument("--ssid", help="SSID (text, taken as the octets given) for the FT keys and the candidate profile")
+    p.add_argument("--ssid-hex", help="SSID as hex octets (e.g. e29c93 for \u2713), for SSIDs that are not text")
     p.add_argument("--passphrase", help="WPA passphrase, to verify FT MICs and PMKR1Name")
     p.add_argument("--wpas-log", action="append", default=[], help="wpa_supplicant debug/ctrl log")
     p.add_argument("--esp32-log", action="append", default=[], help="ESP-IDF serial log")
@@ -69,26 +74,65 @@ def _read_log(a: Analyzer, path: str, kind: str) -> None:
     a.add_events(name, evs, inds)
 
 
+class InputFailure(Exception):
+    """The analyzer failed on an input: a bug, reported in one line that names the input."""
+
+    def __init__(self, where: str, err: BaseException):
+        super().__init__(f"{where}: {type(err).__name__}: {err}")
+        self.where = where
+
+
+def ssid_arg(args) -> bytes | None:
+    """The SSID octets from --ssid (the command line's own bytes, whatever their encoding)
+    or --ssid-hex."""
+    if args.ssid is not None and args.ssid_hex is not None:
+        raise _Usage("give --ssid or --ssid-hex, not both")
+    if args.ssid_hex is not None:
+        try:
+            ssid = binascii.unhexlify(args.ssid_hex.replace(":", "").replace(" ", ""))
+        except (binascii.Error, ValueError):
+            raise _Usage(f"--ssid-hex {_clean(args.ssid_hex)!r} is not hex octets") from None
+    elif args.ssid is not None:
+        ssid = os.fsencode(args.ssid)  # undoes the surrogate escapes of non-UTF-8 argv bytes
+    else:
+        return None
+    if len(ssid) > 32:
+        raise _Usage(f"the SSID has {len(ssid)} octets; at most 32 (IEEE 802.11-2020 9.4.2.2)")
+    return ssid
+
+
 def run(args) -> Report:
-    ssid = args.ssid.encode("utf-8") if args.ssid is not None else None
+    ssid = ssid_arg(args)
     secrets = None
     if args.passphrase is not None:
         if ssid is None:
-            raise KeyInputError("--passphrase needs --ssid")
+            raise KeyInputError("--passphrase needs --ssid or --ssid-hex")
         secrets = Secrets.from_passphrase(args.passphrase, ssid)
     a = Analyzer(secrets, ssid)
-    if args.pcap:
-        reader = FastReader(args.pcap)
-        feed = a.feed
-        for f in reader:
-            feed(f)
-        for p in reader.problems:
-            a.note("CAPTURE-DAMAGED", p, [os.path.basename(args.pcap)])
-    for path in args.wpas_log:
-        _read_log(a, path, "wpas")
-    for path in args.esp32_log:
-        _read_log(a, path, "esp32")
-    return a.finish()
+    where = "the analysis"
+    try:
+        if args.pcap:
+            where = args.pcap
+            reader = FastReader(args.pcap)
+            feed = a.feed
+            for f in reader:
+                where = f"{args.pcap} frame {f.index}"
+                feed(f)
+            where = args.pcap
+            for p in reader.problems:
+                a.note("CAPTURE-DAMAGED", p, [os.path.basename(args.pcap)])
+        for path in args.wpas_log:
+            where = path
+            _read_log(a, path, "wpas")
+        for path in args.esp32_log:
+            where = path
+            _read_log(a, path, "esp32")
+        where = "judging " + ", ".join(x for x in [args.pcap, *args.wpas_log, *args.esp32_log] if x)
+        return a.finish()
+    except (OSError, CaptureError, KeyInputError):
+        raise
+    except Exception as err:  # a bug: said in one line with the input that caused it
+        raise InputFailure(where, err) from err
 
 
 def _clean(s) -> str:
@@ -130,10 +174,17 @@ def render(r: Report) -> str:
         d = x.to_dict()
         w(f"  [{d['verdict']}] token {d['token']} {d['mode']} op class {d['op_class']} ch {d['channel']}  "
           f"reported {', '.join(d['bssids']) or '-'}  ({d['request']})")
+    w("\nNeighbor reports")
+    if not r.neighbor_reports:
+        w("  none")
+    for x in r.neighbor_reports:
+        ents = " ".join(f"{n.bssid}/op{n.op_class}/ch{n.channel}" for n in x.entries) or "-"
+        w(f"  token {x.dialog_token} {_clean(x.ap or '?')} -> {_clean(x.sta or '?')}  entries {ents}  "
+          f"({_clean(x.request_src or '?')}, {_clean(x.response_src or 'no response')})")
     if r.indications:
         w("\nIndications")
         for i in r.indications:
-            w(f"  {i.t:14.3f}  {i.kind.value:<22} {_clean(i.bssid or ''):<17} {_clean(i.status or ''):<8} "
+            w(f"  {fmt_time(i.t):<27} {i.kind.value:<22} {_clean(i.bssid or ''):<17} {_clean(i.status or ''):<8} "
               f"{_clean(i.reason or '')}  [{_clean(i.source)}]")
     if r.findings:
         w("\nNotes")
@@ -147,34 +198,68 @@ def render(r: Report) -> str:
     return "\n".join(out)
 
 
-def main(argv=None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and not argv[0].startswith("-"):  # case or run folders: judge their evidence again
-        from cli import rejudge
-        return rejudge.main(argv)
+def _json_default(o):
+    if isinstance(o, (bytes, bytearray)):
+        return o.hex()
+    return str(o)
+
+
+def output(report: Report, as_json: bool) -> str:
+    if as_json:
+        d = report.to_dict()
+        # indented JSON goes through the pure-Python encoder: only for reports a person reads
+        big = len(d["ft"]) + len(d["btm"]) + len(d["beacon_reports"]) + len(d["indications"]) > 200
+        return json.dumps(d, indent=None if big else 2, default=_json_default)
+    return render(report)
+
+
+def analyze_args(argv) -> tuple[int, str | None, str | None]:
+    """(exit code, report text or None, one-line error or None): the whole of `analyze` but
+    the printing. The fuzz benchmark calls this in-process."""
     p = _parser()
+    args = None
     try:
         args = p.parse_args(argv)
         if not (args.pcap or args.wpas_log or args.esp32_log):
             raise _Usage("give --pcap and/or --wpas-log / --esp32-log")
         report = run(args)
+        text = output(report, args.json)
     except SystemExit as e:  # --help
-        return int(e.code or 0)
+        return int(e.code or 0), None, None
     except _Usage as e:
-        print(f"roamcert analyze: error: {e}", file=sys.stderr)
-        print(p.format_usage().rstrip(), file=sys.stderr)
-        return 2
+        return 2, None, f"roamcert analyze: error: {_clean(e)}\n{p.format_usage().rstrip()}"
     except (OSError, CaptureError, KeyInputError) as e:
-        print(f"roamcert analyze: error: {_clean(e)}", file=sys.stderr)
-        return 2
-    if args.json:
-        d = report.to_dict()
-        # indented JSON goes through the pure-Python encoder: only for reports a person reads
-        big = len(d["ft"]) + len(d["btm"]) + len(d["beacon_reports"]) + len(d["indications"]) > 200
-        print(json.dumps(d, indent=None if big else 2, default=str))
-    else:
-        print(render(report))
-    return 1 if report.violations else 0
+        return 2, None, f"roamcert analyze: error: {_clean(e)}"
+    except InputFailure as e:
+        return 3, None, f"roamcert analyze: internal error on {_clean(e)}"
+    except Exception as e:  # writing the report: still one line naming the inputs, never a traceback
+        inputs = ", ".join(x for x in [args.pcap, *args.wpas_log, *args.esp32_log] if x) if args else "?"
+        return 3, None, (f"roamcert analyze: internal error writing the report of {_clean(inputs)}: "
+                         f"{type(e).__name__}: {_clean(e)}")
+    return (1 if report.violations else 0), text, None
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-"):  # case or run folders: judge their evidence again
+        from cli import rejudge
+        return rejudge.main(argv)
+    code, text, err = analyze_args(argv)
+    if err:
+        print(err, file=sys.stderr)
+    if text is not None:
+        try:
+            sys.stdout.write(text + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:
+            # the reader (| head) has gone: the rest of the report has nowhere to go; keep the
+            # interpreter's own flush at exit from raising again
+            try:
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, sys.stdout.fileno())
+            except (OSError, ValueError):
+                pass
+    return code
 
 
 if __name__ == "__main__":

@@ -1,4 +1,7 @@
-"""./roamcert bench lab|analyze|mutants: figures (printed, never asserted).
+"""./roamcert bench lab|analyze|mutants|fuzz: figures (printed, never asserted).
+
+  bench fuzz [--inputs N] [--seed S] [--timeout SEC] [--workers W]
+      Mutated captures and logs through `analyze`: inputs, crashes, hangs, inputs/s (cli/fuzz.py).
 
   bench analyze [--frames N[,N...]] [--replicas R] [--keep]
       Build captures of N frames (default 100000 and 400000) in .cache/bench/ from the
@@ -46,7 +49,10 @@ def main(argv=None) -> int:
     if argv[0] == "mutants":
         from cli import mutants
         return mutants.main(argv[1:])
-    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze or mutants)", file=sys.stderr)
+    if argv[0] == "fuzz":
+        from cli.fuzz import bench_fuzz
+        return bench_fuzz(argv[1:])
+    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze, mutants or fuzz)", file=sys.stderr)
     return 2
 
 

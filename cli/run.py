@@ -3,10 +3,17 @@
 The certificates judge by --profile (default roaming-basic; profiles/<id>.toml). After
 pytest, `roamcert report` writes one certificate per DUT (HTML and PDF), index.html and
 the Allure page, and reseals manifest.json; their paths are printed.
+
+The DUTs, the lab kind and the serial ports are checked before anything boots: a run that
+cannot work ends at once with one line naming the problem and the choices (exit 2). The
+console shows roamcert's own line per case (reports/plugin.py) and a final summary, not
+pytest's progress letters as well (-v brings pytest's lines back).
 """
 from __future__ import annotations
 
+import argparse
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,9 +23,38 @@ from fixtures.run_folder import new_run_dir
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PROFILE = "roaming-basic"
 
+class _Usage(Exception):
+    pass
+
+
+class _Options(argparse.ArgumentParser):
+    def error(self, message):
+        raise _Usage(message)
+
+
+def preflight(argv: list[str]) -> str | None:
+    """The problem with the run's options, in one line, or None."""
+    from fixtures.esp32_options import dut_options_from
+    from fixtures.plugin import RunOptionError, check_run_options
+    p = _Options(add_help=False)
+    p.add_argument("--dut", action="append", default=[])
+    p.add_argument("--lab", default=os.environ.get("ROAMCERT_LAB", "virtual"))
+    p.add_argument("--radios", type=int, default=None)
+    p.add_argument("--esp32-baud", type=int, default=115200)
+    try:
+        a, _rest = p.parse_known_args(argv)
+        check_run_options(a.dut, a.lab, a.radios, dut_options_from(esp32_baud=a.esp32_baud))
+    except (_Usage, RunOptionError) as e:
+        return str(e)
+    return None
+
 
 def main(argv: list[str]) -> int:
     os.chdir(ROOT)
+    problem = preflight(argv)
+    if problem:
+        print(f"roamcert run: {problem}", file=sys.stderr)
+        return 2
     run_dir = new_run_dir(Path(os.environ.get("ROAMCERT_RUNS") or ROOT / "runs"))
     has_profile = any(a == "--profile" or a.startswith("--profile=") for a in argv)
     args = [
@@ -29,10 +65,14 @@ def main(argv: list[str]) -> int:
         "--durations=15",
         "-o", "testpaths=suites",
         *([] if has_profile else [f"--profile={DEFAULT_PROFILE}"]),
+        "-o", "console_output_style=classic",
+        "-p", "cli.case_lines",
         *argv,
     ]
     print(f"roamcert: run folder {run_dir}", flush=True)
     code = pytest.main(args)
+    if code == pytest.ExitCode.USAGE_ERROR:
+        return 2
     # The reports come after the verdicts, and their trouble never changes the exit code.
     from cli import report
     print("roamcert: building the certificates (HTML, PDF) and the single-file Allure report ...", flush=True)

@@ -144,9 +144,26 @@ class Esp32Dut:
                 break
         raise self._fault(fault)
 
+    def lines_around(self, source: str, before: int = 2, count: int = 30) -> list[str]:
+        """The serial lines from `before` lines ahead of the line an event came from
+        ("serial:N"), `count` at most. Anchored on the event's line, not on the end of the
+        stream: a board keeps printing after a reset, and the newest lines would push the
+        banner out whenever more of them had arrived."""
+        try:
+            n = int(source.rsplit(":", 1)[1])
+        except (IndexError, ValueError):
+            return self.last_lines(count)
+        with self._lines_lock:
+            recent = list(self._framer.recent)
+            first = self._framer.count - len(recent) + 1  # line number of recent[0]
+        start = max(first, n - before)
+        return recent[start - first:start - first + count]
+
     def _fault(self, e: Event) -> DutRebooted:
         time.sleep(min(0.3, self._idle_flush + 0.1))  # let the rest of the banner arrive
-        lines = self.last_lines(30)
+        lines = self.lines_around(e.source)
+        if e.raw and not any(e.raw in x for x in lines):
+            lines = [e.raw] + lines  # the ring had already dropped it: the event keeps its text
         if e.kind == "panic":
             what = f"DUT rebooted after a panic ({e.get('cause')})"
         elif e.kind == "brownout":

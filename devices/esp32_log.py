@@ -50,7 +50,10 @@ APP = [
     (re.compile(r"station disconnected during roaming"), "disconnected",  # printed only for reason 207
      lambda m: {"bssid": None, "reason": 207, "locally_generated": None}),
     # IDF 3.x event loop debug lines, and their WIFI_EVENT spelling
-    (re.compile(r"(?:SYSTEM|WIFI)_EVENT_STA_DISCONNECTED\b(?:.*?bssid:" + _M + r")?.*?reason[:=]\s*(\d+)"),
+    # (IDF 3.x prints "SYSTEM_EVENT_STA_DISCONNECTED, ssid:%s, ssid_len:%d, bssid:" MACSTR
+    # ", reason:%d": an SSID of at most 32 octets between. The bounds keep a line that repeats
+    # the event name thousands of times linear to search, and cheap.)
+    (re.compile(r"(?:SYSTEM|WIFI)_EVENT_STA_DISCONNECTED\b(?:[^\n]{0,72}?bssid:" + _M + r")?[^\n]{0,40}?reason[:=]\s{0,8}(\d+)"),
      "disconnected", lambda m: {"bssid": mac(m[1]), "reason": int(m[2]), "locally_generated": None}),
     (re.compile(r"^sta ip: " + _IP + r", mask: " + _IP + r", gw: " + _IP), "got_ip",
      lambda m: {"ip": m[1], "mask": m[2], "gw": m[3]}),
@@ -124,7 +127,7 @@ class Esp32LogParser:
                 out += self._end_panic()
             self.t = parse_time(head[2])
             tag, msg = head[3].strip(), text.strip()
-            raw = line.strip()
+            raw = (head[0] + text).strip()  # this segment only: a glued line may hold thousands
             if tag.startswith("boot") and BOOTLOADER.search(msg) and self.lines_since_rst > 40:
                 out += self.sup.flush()
                 self.last_ip = None

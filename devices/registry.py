@@ -4,6 +4,7 @@ Factories take the lab and a DutOptions: plain values, so this layer knows nothi
 pytest (fixtures/ turn command-line options into DutOptions)."""
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from engine.verdict import SUPPLICANT
@@ -81,3 +82,62 @@ def make_dut(spec: str, lab, opts: DutOptions | None = None):
     if not factory:
         raise ValueError(f"unknown DUT {name!r}; known: {', '.join(DUT_TYPES)}")
     return factory(lab, opts or DutOptions(), arg or None)
+
+
+class DutSpecError(ValueError):
+    """A --dut value that cannot work, found before the lab boots."""
+
+
+def _choices() -> str:
+    from devices.linux_wpas import VARIANTS
+    return ", ".join(["linux-wpas"] + [f"linux-wpas:{v}" for v in VARIANTS]
+                     + ["esp32:PORT (a serial device or socket:// / rfc2217:// URL)", "esp32-twin"])
+
+
+def _serial_ports() -> str:
+    try:
+        from serial.tools import list_ports
+        ports = sorted(p.device for p in list_ports.comports())
+    except Exception:  # listing is a courtesy; the check itself stands without it
+        return "unknown"
+    return ", ".join(ports) or "none"
+
+
+def check_port(port: str, baud: int = 115200) -> None:
+    """Open and close a serial device, with DTR and RTS left low so an ESP32 board is not
+    reset. URLs (socket://, rfc2217://) are left to the run: they name another host."""
+    if "://" in port:
+        return
+    if not os.path.exists(port):
+        raise DutSpecError(f"ESP32 serial port {port} does not exist; serial ports on this host: {_serial_ports()}")
+    import serial
+    s = serial.serial_for_url(port, do_not_open=True, baudrate=baud, timeout=0.05)
+    s.exclusive = True
+    s.dtr = False
+    s.rts = False
+    try:
+        s.open()
+    except (serial.SerialException, OSError, ValueError) as exc:
+        text = str(exc)
+        if "lock" in text.lower() or "busy" in text.lower() or "resource temporarily unavailable" in text.lower():
+            raise DutSpecError(f"ESP32 serial port {port} is busy (another program has it open)") from None
+        raise DutSpecError(f"ESP32 serial port {port} cannot be opened: {text}") from None
+    finally:
+        s.close()
+
+
+def check_spec(spec: str, opts: DutOptions | None = None) -> None:
+    """What make_dut would reject, found without a lab: raises DutSpecError naming the
+    problem and the choices."""
+    name, _, arg = spec.partition(":")
+    if name not in DUT_TYPES:
+        raise DutSpecError(f"unknown DUT {name!r}; choices: {_choices()}")
+    if name == "linux-wpas" and arg:
+        from devices.linux_wpas import VARIANTS
+        if arg not in VARIANTS:
+            raise DutSpecError(f"unknown linux-wpas variant {arg!r}; choices: {_choices()}")
+    if name == "esp32":
+        if not arg:
+            raise DutSpecError("the esp32 DUT needs its serial port, e.g. esp32:/dev/ttyUSB0; "
+                               f"serial ports on this host: {_serial_ports()}")
+        check_port(arg, (opts or DutOptions()).esp32_baud)

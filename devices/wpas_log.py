@@ -27,6 +27,45 @@ def mac(s: str | None) -> str | None:
     return s.lower() if s else s
 
 
+# wpa_supplicant prints SSIDs through printf_encode() (hostap src/utils/common.c): octets
+# 0x20-0x7e as themselves except '"' and '\\', which get a backslash; \e \n \r \t for ESC, LF,
+# CR and TAB; every other octet as \xNN. Its printf_decode() also reads \NNN octal.
+_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)", re.S)
+_NAMED = {"\\": b"\\", '"': b'"', "n": b"\n", "r": b"\r", "t": b"\t", "e": b"\x1b"}
+
+
+def printf_decode(text: str) -> bytes:
+    """The octets behind wpa_supplicant's escaped text of an SSID."""
+    out = bytearray()
+    pos = 0
+    for m in _ESCAPE.finditer(text):
+        out += text[pos:m.start()].encode("utf-8", "surrogateescape" if _escapable(text) else "replace")
+        esc = m[1]
+        if esc[0] == "x":
+            out.append(int(esc[1:], 16))
+        elif esc[0] in "01234567":
+            out.append(int(esc, 8) & 0xFF)
+        else:
+            out += _NAMED.get(esc, b"")  # printf_decode drops an unknown escape
+        pos = m.end()
+    out += text[pos:].encode("utf-8", "surrogateescape" if _escapable(text) else "replace")
+    return bytes(out)
+
+
+def _escapable(text: str) -> bool:
+    try:
+        text.encode("utf-8", "surrogateescape")
+        return True
+    except UnicodeEncodeError:
+        return False
+
+
+def _with_octets(fields: dict) -> dict:
+    if fields.get("ssid") is not None:
+        fields["ssid_octets"] = printf_decode(fields["ssid"])
+    return fields
+
+
 # Supplicant messages shared by wpa_supplicant and ESP-IDF's port:
 # (regex, kind, converter(match) -> fields). A kind of None marks a line that
 # only adds to the pending event (see Pending below).
@@ -70,8 +109,11 @@ SUPPLICANT = [
                 "delay": int(m[5]), "target": None}),
     (re.compile(r"WNM: Send BSS Transition Management Query to " + _M + r" query_reason=(\d+)( candidate list)?"),
      "btm_query", lambda m: {"to": mac(m[1]), "reason": int(m[2]), "candidate_list": bool(m[3])}),
-    (re.compile(r"RRM: Neighbor report request \(for (.*)\), token=(\d+)"), "neighbor_report_request",
-     lambda m: {"ssid": m[1] or None, "token": int(m[2])}),
+    # the SSID is wpa_ssid_txt()'s: at most 32 octets, 4 characters each escaped. Anchored
+    # (the message starts there once a log prefix or interface name is off) and bounded, so a
+    # line repeating this text thousands of times costs one try, not one per repeat
+    (re.compile(r"^RRM: Neighbor report request \(for (.{0,128})\), token=(\d+)"), "neighbor_report_request",
+     lambda m: _with_octets({"ssid": m[1] or None, "token": int(m[2])})),
     (re.compile(r"RRM: Notifying neighbor report - NONE"), "neighbor_report_failed", lambda m: {}),
     # the supplicant took a Neighbor Report Response with this dialog token (rrm.c)
     (re.compile(r"RRM: Notifying neighbor report \(token = (\d+)\)"), "neighbor_report_notified",
@@ -82,8 +124,9 @@ SUPPLICANT = [
     (re.compile(r"^Measurement request type (\d+) token (\d+)"), "measurement_request",
      lambda m: {"type": int(m[1]), "token": int(m[2]), "mode": None, "op_class": None, "chan": None}),
     (re.compile(r"^BSS: Add new id (\d+) BSSID " + _M + r" SSID '(.*)'(?: chan (\d+))?(?: freq (\d+))?"),
-     "bss_added", lambda m: {"id": int(m[1]), "bssid": mac(m[2]), "ssid": m[3],
-                             "chan": int(m[4]) if m[4] else None, "freq": int(m[5]) if m[5] else None}),
+     "bss_added", lambda m: _with_octets({"id": int(m[1]), "bssid": mac(m[2]), "ssid": m[3],
+                                          "chan": int(m[4]) if m[4] else None,
+                                          "freq": int(m[5]) if m[5] else None})),
     (re.compile(r"^FT: Completed successfully"), "ft_completed", lambda m: {"bssid": None}),
     (re.compile(r"^FT: Request over-the-DS with " + _M), "connect_attempt",
      lambda m: {"bssid": mac(m[1]), "ssid": None, "freq": None, "ft_over_ds": True}),
@@ -112,9 +155,10 @@ WPAS = [
     (re.compile(r"^ESS-DISASSOC-IMMINENT (\d+) (\d+) ?(.*)"), "ess_disassoc_imminent",
      lambda m: {"pmf": int(m[1]), "timeout_ms": int(m[2]), "url": m[3] or None}),
     (re.compile(r"^SME: Trying to authenticate with " + _M + r" \(SSID='(.*)' freq=(\d+) MHz\)"),
-     "connect_attempt", lambda m: {"bssid": mac(m[1]), "ssid": m[2], "freq": int(m[3])}),
+     "connect_attempt", lambda m: _with_octets({"bssid": mac(m[1]), "ssid": m[2], "freq": int(m[3])})),
     (re.compile(r"^Trying to associate with " + _M + r"(?: \(SSID='(.*)' freq=(\d+) MHz\))?"),
-     "associating", lambda m: {"bssid": mac(m[1]), "ssid": m[2], "freq": int(m[3]) if m[3] else None}),
+     "associating", lambda m: _with_octets({"bssid": mac(m[1]), "ssid": m[2],
+                                            "freq": int(m[3]) if m[3] else None})),
     (re.compile(r"^Associated with " + _M), "associated", lambda m: {"bssid": mac(m[1])}),
     (re.compile(r"^WPA: Key negotiation completed with " + _M), "key_negotiation_completed",
      lambda m: {"bssid": mac(m[1])}),
@@ -153,13 +197,73 @@ WPAS = [
 ]
 
 _STAMP = re.compile(r"^\s*(\d{1,12}\.\d{6}): ")  # "%ld.%06u: " (wpa_debug_print_timestamp)
+# journalctl's prefix: "Dec 07 03:54:43 host wpa_supplicant[123]: " (short, short-precise) or
+# "2026-12-07T03:54:43+0000 host ..." (short-iso, short-iso-precise)
+_MONTHS = {m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
+                                       "Nov", "Dec"), 1)}
+_JOURNAL = re.compile(r"^(?:(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<hms>\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?)"
+                      r"|(?P<iso>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?(?:[+-]\d{2}:?\d{2}|Z)?))"
+                      r" \S{1,64} [A-Za-z0-9_.@/-]{1,64}(?:\[\d{1,10}\])?: ")
+
+
+def journal_time(m) -> float | None:
+    """Seconds of a journald stamp: a Unix time for the ISO forms; for the year-less short
+    form, seconds since 1 January (its year is not in the line)."""
+    from datetime import datetime, timezone
+    try:
+        if m["iso"]:
+            iso = m["iso"].replace("Z", "+00:00")
+            if re.search(r"[+-]\d{4}$", iso):
+                iso = iso[:-2] + ":" + iso[-2:]
+            d = datetime.fromisoformat(iso)
+            if d.tzinfo is None:
+                d = d.replace(tzinfo=timezone.utc)
+            return d.timestamp()
+        h, mi, sec = m["hms"].split(":")
+        start = datetime(2000, 1, 1, tzinfo=timezone.utc)  # a leap year: 29 Feb stays valid
+        day = datetime(2000, _MONTHS[m["mon"]], int(m["day"]), tzinfo=timezone.utc)
+        return (day - start).total_seconds() + int(h) * 3600 + int(mi) * 60 + float(sec)
+    except (ValueError, KeyError):
+        return None
 _PRIO = re.compile(r"^(?:IFNAME=\S+ )?<\d>")
 _IFNAME = re.compile(r"^([A-Za-z0-9_.@-]{1,20}): ")
 
 
+_GATES: dict[int, tuple] = {}
+
+
+def _gate(table):
+    """(table, gate, anchored steps, floating steps). The gate is one regex that matches
+    wherever an anchored pattern of the table could: most lines match none, and one call
+    in C rejects them where a call per pattern would not. Floating patterns (searched at
+    every position) are tried one by one: each starts with a literal that the regex engine
+    scans for quickly, which an alternation of them would lose."""
+    g = _GATES.get(id(table))
+    if g is None or g[0] is not table:
+        anchored = [(rx.match, kind, conv, i) for i, (rx, kind, conv) in enumerate(table)
+                    if rx.pattern.startswith("^")]
+        floating = [(rx.search, kind, conv, i) for i, (rx, kind, conv) in enumerate(table)
+                    if not rx.pattern.startswith("^")]
+        pats = [rx.pattern[1:] for rx, _k, _c in table if rx.pattern.startswith("^")]
+        gate = re.compile("|".join(f"(?:{p})" for p in pats)) if pats else None
+        g = _GATES[id(table)] = (table, gate, anchored, floating)
+    return g
+
+
 def match_table(table, msg: str):
-    for rx, kind, conv in table:
-        m = rx.search(msg) if not rx.pattern.startswith("^") else rx.match(msg)
+    """(kind, fields) of the first pattern in the table that matches the message, or None."""
+    _t, gate, anchored, floating = _gate(table)
+    hits = []
+    if gate is not None and gate.match(msg):
+        hits = [(i, find, kind, conv) for find, kind, conv, i in anchored]
+    hits += [(i, find, kind, conv) for find, kind, conv, i in floating]
+    for _i, find, kind, conv in sorted(hits, key=lambda h: h[0]):  # the table's order decides
+        m = find(msg)
+        if m:
+            return kind, conv(m)
+    return None
+    for find, kind, conv in steps:
+        m = find(msg)
         if m:
             return kind, conv(m)
     return None
@@ -271,6 +375,12 @@ class WpasLogParser:
     def _feed(self, line: str, t, src) -> list[Event]:
         raw = line.rstrip("\r\n")
         msg = raw.strip()
+        j = _JOURNAL.match(msg)
+        if j:
+            msg = msg[j.end():]
+            if not _STAMP.match(msg):
+                jt = journal_time(j)
+                t = jt if jt is not None else t
         m = _STAMP.match(msg)
         if m:
             t = float(m[1])

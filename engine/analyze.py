@@ -29,18 +29,24 @@ from engine.ft.keys import Secrets
 from engine.ies import MalformedFrame, walk
 from engine.indications import Observation, TraceError, check as check_indications
 from engine.models import AirBSS, BeaconReport, BeaconRequest, BTMRequest, BTMResponse, NeighborEntry
-from engine.verdict import DUT, FAIL, INFO, PASS, REFERENCE_AP, Verdict
+from engine.verdict import DUT, FAIL, INFO, LAB, PASS, REFERENCE_AP, Verdict
 
 ROAM_WINDOW_S = 5.0  # a move this long after a BTM response counts as caused by it
 FORMAT = "IEEE 802.11-2020 9.4.2.1 (element format), 9.6 (Action frame formats)"
 OFFLINE = "offline analysis"
+# verdicts whose outcome rests on the PMK the passphrase and SSID give (12.7.1.7, 12.7.2)
+KEYED_RULES = frozenset({"FT-PMKR0NAME", "FT-PMKR1NAME", "FT-MIC-5", "FT-MIC-6",
+                         "FT-INIT-PMKR1NAME", "FT-INIT-M2-MIC"})
+MIC_RULES = frozenset({"FT-MIC-5", "FT-MIC-6", "FT-INIT-M2-MIC"})
+WRONG_KEY = "no EAPOL MIC verifies with this passphrase and SSID"
 
 # kinds that matter to some exchange; everything else is only counted
 _FT_KINDS = {"auth", "assoc_req", "assoc_resp", "reassoc_req", "reassoc_resp",
              "ft_action_req", "ft_action_resp", "ft_action_confirm", "ft_action_ack", "eapol"}
 _FT_STARTERS = {"auth", "assoc_req", "reassoc_req", "ft_action_req"}
 _MOVE_KINDS = {"auth", "assoc_req", "reassoc_req", "ft_action_req"}
-_ACTION_KINDS = {"btm_request", "btm_response", "rm_beacon_request", "rm_beacon_report"}
+_ACTION_KINDS = {"btm_request", "btm_response", "rm_beacon_request", "rm_beacon_report",
+                 "nr_request", "nr_response"}
 _BSS_KINDS = {"beacon", "probe_resp"}
 _WANTED = _FT_KINDS | _ACTION_KINDS | _BSS_KINDS | {"deauth", "disassoc"}
 
@@ -48,6 +54,31 @@ _WANTED = _FT_KINDS | _ACTION_KINDS | _BSS_KINDS | {"deauth", "disassoc"}
 def vdict(v: Verdict) -> dict:
     return {"rule": v.rule, "clause": v.clause, "status": v.status, "expected": v.expected,
             "observed": v.observed, "evidence": list(v.evidence), "message": v.message, "layer": v.layer}
+
+
+def entry_dict(n: NeighborEntry) -> dict:
+    return {"bssid": n.bssid, "bssid_info": n.bssid_info, "op_class": n.op_class, "channel": n.channel,
+            "phy_type": n.phy_type, "preference": n.preference}
+
+
+@dataclass
+class NeighborExchange:
+    """A Neighbor Report Request (9.6.6.6) and its Response (9.6.6.7), from frames or a log."""
+    sta: str | None
+    ap: str | None
+    dialog_token: int | None
+    ssid: bytes | None = None
+    request_t: float | None = None
+    request_src: str | None = None
+    entries: tuple[NeighborEntry, ...] = ()
+    response_t: float | None = None
+    response_src: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"sta": self.sta, "ap": self.ap, "dialog_token": self.dialog_token,
+                "ssid": None if self.ssid is None else ssid_text(self.ssid),
+                "request": self.request_src, "response": self.response_src,
+                "entries": [entry_dict(n) for n in self.entries]}
 
 
 def ft_item(x) -> dict:
@@ -82,7 +113,6 @@ def _soften(v: Verdict, why: str) -> Verdict:
         return v
     msg = f"not judged offline: {why}" + (f"; {v.message}" if v.message else "")
     return replace(v, status=INFO, message=msg)
-
 
 def channel_of_freq(freq: int | None) -> int:
     if not freq:
@@ -223,6 +253,7 @@ class Report:
     bss: list[BssView]
     verdicts: list[Verdict]  # every verdict, exchanges' included
     findings: list[Verdict]  # input problems and notes not tied to an exchange
+    neighbor_reports: list[NeighborExchange] = field(default_factory=list)
 
     @property
     def violations(self) -> list[Verdict]:
@@ -238,6 +269,7 @@ class Report:
             "ft_initial": self.ft_initial,
             "btm": [x.to_dict() for x in self.btm],
             "beacon_reports": [x.to_dict() for x in self.beacon_reports],
+            "neighbor_reports": [x.to_dict() for x in self.neighbor_reports],
             "indications": [i.to_dict() for i in self.indications],
             "findings": [vdict(v) for v in self.findings],
             "violations": [{"rule": v.rule, "clause": v.clause, "message": v.describe(),
@@ -264,6 +296,8 @@ class Analyzer:
         self.btm_x: list[BtmExchange] = []
         self.btm_open: dict[str, list[BtmExchange]] = {}  # sta -> exchanges still gathering a timeline
         self.rm_x: list[BeaconExchange] = []
+        self.nr_x: list[NeighborExchange] = []
+        self.nr_log: list[NeighborExchange] = []
         self.findings: list[Verdict] = []
         self.verdicts: list[Verdict] = []
         self.logs: list[tuple[str, list[Event], list[Indication]]] = []
@@ -317,6 +351,37 @@ class Analyzer:
             self._rm_request(f)
         elif k == "rm_beacon_report":
             self._rm_report(f)
+        elif k == "nr_request":
+            self._nr_request(f)
+        elif k == "nr_response":
+            self._nr_response(f)
+
+    def _nr_request(self, f) -> None:
+        try:
+            rq = convert.nr_request_from(f.raw)
+        except convert.WrongFrame:
+            return
+        except MalformedFrame as err:
+            return self._bad_frame(f, "Neighbor Report Request", err)
+        raw = f.raw
+        self.nr_x.append(NeighborExchange(mac(raw[10:16]), mac(raw[4:10]), rq.dialog_token, rq.ssid,
+                                          f.t, f"frame {f.index}"))
+
+    def _nr_response(self, f) -> None:
+        try:
+            rs = convert.nr_response_from(f.raw)
+        except convert.WrongFrame:
+            return
+        except MalformedFrame as err:
+            return self._bad_frame(f, "Neighbor Report Response", err)
+        raw = f.raw
+        sta, ap = mac(raw[4:10]), mac(raw[10:16])
+        x = next((x for x in self.nr_x[::-1] if x.sta == sta and x.ap == ap and x.response_src is None
+                  and x.dialog_token == rs.dialog_token), None)
+        if x is None:  # the request may predate the capture; the contents still count
+            x = NeighborExchange(sta, ap, rs.dialog_token)
+            self.nr_x.append(x)
+        x.entries, x.response_t, x.response_src = rs.entries, f.t, f"frame {f.index}"
 
     def _bad_frame(self, f, what: str, err) -> None:
         # the fault is the sender's: a frame the BSS transmitted (TA = BSSID) is the AP's
@@ -466,6 +531,7 @@ class Analyzer:
         for a in ft.initial:
             a.verdicts = [_soften(v, "no Association Response in the capture")
                           if v.rule == "FT-INIT-ASSOC" and v.observed == "none" else v for v in a.verdicts]
+        self._judge_key(ft)
         air = self._air_now()
         verdicts = list(ft.verdicts())
         for x in self.btm_x:
@@ -499,14 +565,34 @@ class Analyzer:
         verdicts += self.findings
         return Report(self.counts, self.total, self.dropped, ft_items, [a.to_dict() for a in ft.initial],
                       self.btm_x, self.rm_x, trace, sorted(air.values(), key=lambda b: b.bssid),
-                      verdicts, list(self.findings) + list(ft.findings))
+                      verdicts, list(self.findings) + list(ft.findings), self.nr_x + self.nr_log)
+
+    def _judge_key(self, ft) -> None:
+        """With a passphrase that is not the network's, every MIC and key name comparison fails:
+        that says nothing of the DUT. When MICs were checked and none verifies, the key-based
+        verdicts are not judged and one finding against the input says so."""
+        if self.secrets is None:
+            return
+        holders = list(ft.initial) + list(ft.exchanges)
+        mics = [v for h in holders for v in h.verdicts if v.rule in MIC_RULES and v.status in (PASS, FAIL)]
+        if not mics or any(v.status == PASS for v in mics):
+            return
+        for h in holders:
+            h.verdicts = [_soften(v, WRONG_KEY) if v.rule in KEYED_RULES else v for v in h.verdicts]
+        ev = tuple(e for v in mics for e in v.evidence)[:8]
+        self.findings.append(Verdict("KEY-INPUT", "IEEE 802.11-2020 12.7.1.7, 12.7.2", FAIL,
+                                     "a passphrase and SSID under which the captured MICs verify",
+                                     f"{WRONG_KEY} ({len(mics)} MIC(s) checked, none verifies)", ev,
+                                     "check --ssid/--ssid-hex and --passphrase: a wrong key is an input "
+                                     "problem, not the DUT's", LAB))
 
     def _judge_btm(self, x: BtmExchange, air: dict) -> None:
         cur = air.get(x.current)
         caps = self.caps.get(x.sta)
         ssid = self.ssid if self.ssid is not None else (cur.ssid if cur else None)
-        profile = cand.Profile(ssid if ssid is not None else b"", frozenset(cur.akms) if cur else frozenset())
-        scan = [cand.ScanEntry(b.bssid, b.ssid or b"", b.freq, b.channel, None, tuple(b.akms),
+        profile = cand.Profile(ssid if ssid is not None else b"",
+                               frozenset(map(cand.akm_name, cur.akms)) if cur else frozenset())
+        scan = [cand.ScanEntry(b.bssid, b.ssid or b"", b.freq, b.channel, None, tuple(map(cand.akm_name, b.akms)),
                                b.mdid.hex() if b.mdid else None) for b in air.values()]
         settings = btm.DutSettings(btm_supported=caps.bss_transition if caps else True)
         pred = btm.predict(x.request, x.current, scan, profile, settings)
@@ -585,11 +671,20 @@ class Analyzer:
         for e in events:
             if e.kind == "bss_added" and e.get("bssid"):
                 ch = e.get("chan") or channel_of_freq(e.get("freq"))
-                s = e.get("ssid")
-                scan[e.get("bssid")] = cand.ScanEntry(e.get("bssid"), s.encode("utf-8", "replace") if s else b"",
+                scan[e.get("bssid")] = cand.ScanEntry(e.get("bssid"), _log_ssid(e) or b"",
                                                       e.get("freq") or 0, ch or 0)
             if e.kind == "connected" and e.get("ssid") and ssid_seen is None:
-                ssid_seen = e.get("ssid").encode("utf-8", "replace")
+                ssid_seen = _log_ssid(e)
+            if e.kind == "neighbor_report_request":
+                self.nr_log.append(NeighborExchange(None, None, e.get("token"), _log_ssid(e), e.t, e.source))
+            elif e.kind == "neighbor_report":
+                ents = tuple(NeighborEntry(n["bssid"], n.get("info", 0), n.get("op_class", 0), n.get("chan", 0),
+                                           n.get("phy_type", 0)) for n in e.get("entries", ()))
+                x = next((x for x in self.nr_log[::-1] if x.response_src is None), None)
+                if x is None:
+                    x = NeighborExchange(None, None, None)
+                    self.nr_log.append(x)
+                x.entries, x.response_t, x.response_src = ents, e.t, e.source
         ssid = self.ssid if self.ssid is not None else ssid_seen
         out: list[BtmExchange] = []
         fts: list[dict] = []
@@ -650,6 +745,21 @@ class Analyzer:
                                   "no BSS lines in the log: candidates judged from the request alone", ev))
             x.verdicts = vs
         return out, fts
+
+
+def _log_ssid(e: Event) -> bytes | None:
+    """An event's SSID as octets: the decoded octets when the adapter gives them (wpa_supplicant
+    escapes what it prints), else the text as UTF-8."""
+    o = e.get("ssid_octets")
+    if isinstance(o, (bytes, bytearray)):
+        return bytes(o)
+    s = e.get("ssid")
+    if not isinstance(s, str) or not s:
+        return None
+    try:
+        return s.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return s.encode("utf-8", "replace")
 
 
 @dataclass(frozen=True)

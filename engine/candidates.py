@@ -20,6 +20,20 @@ from engine.models import NeighborEntry
 
 OPEN = "OPEN"
 
+# AKM suite types of the 00-0F-AC OUI (IEEE 802.11-2020 Table 9-151), for callers that hold
+# the numbers an RSNE carries
+AKM_NAMES = {1: "802.1X", 2: "PSK", 3: "FT-802.1X", 4: "FT-PSK", 5: "802.1X-SHA256", 6: "PSK-SHA256",
+             8: "SAE", 9: "FT-SAE", 18: "OWE", 24: "SAE-EXT-KEY", 25: "FT-SAE-EXT-KEY"}
+
+
+def akm_name(akm) -> str:
+    """"PSK", "SAE", ... for a suite type number; other values as text."""
+    return AKM_NAMES.get(akm, f"AKM {akm}") if isinstance(akm, int) else str(akm)
+
+
+def _akm_list(akms) -> str:
+    return "/".join(sorted(akm_name(a) for a in akms))
+
 
 @dataclass(frozen=True)
 class ScanEntry:
@@ -54,10 +68,10 @@ class Profile:
             return False, "not on the desired BSSID list"
         if not self.akms:
             if entry.akms:
-                return False, f"secured BSS ({'/'.join(entry.akms)}) for an open profile"
+                return False, f"secured BSS ({_akm_list(entry.akms)}) for an open profile"
         elif not set(entry.akms) & set(self.akms):
-            return False, (f"no common AKM: BSS {'/'.join(entry.akms) or 'open'}, "
-                           f"profile {'/'.join(sorted(self.akms))}")
+            return False, (f"no common AKM: BSS {_akm_list(entry.akms) or 'open'}, "
+                           f"profile {_akm_list(self.akms)}")
         return True, ""
 
 

@@ -406,7 +406,9 @@ class FastReader(Reader):
         lay = self._layouts.get(key, False)
         if lay is False:
             lay = self._layouts[key] = _layout(data)
-        if lay is None:
+        if lay is None or lay[0] > len(data):
+            # a layout is shared by every record with the same length and present word, but a
+            # truncated record may be shorter than its header says: Reader's parser notes it
             return super()._frame(t, linktype, data, fcs_len)
         self.count += 1
         rt_len, flags_at, freq_at, chan_at, sig_at = lay

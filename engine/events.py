@@ -92,6 +92,18 @@ class Ind(str, Enum):
 ROAMING_INDICATIONS = frozenset(k for k in Ind if not k.name.startswith("PORT_"))
 
 
+def fmt_time(t: float) -> str:
+    """A time for people: ISO 8601 (UTC, microseconds) for a Unix time, else seconds on the
+    source's own clock with microseconds; never %g's 1.79531e+09."""
+    if t >= 1e8:
+        from datetime import datetime, timezone
+        try:
+            return datetime.fromtimestamp(t, timezone.utc).isoformat(timespec="microseconds").replace("+00:00", "Z")
+        except (OverflowError, OSError, ValueError):
+            pass
+    return f"{t:.6f}"
+
+
 SUCCESS = "success"
 FAILURE = "failure"
 

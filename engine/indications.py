@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Iterable, Mapping
 
 from engine.clauses import rule
-from engine.events import FAILURE, SUCCESS, Ind, Indication
+from engine.events import FAILURE, SUCCESS, Ind, Indication, fmt_time
 from engine.verdict import DUT, FAIL, INFO, PASS, Verdict
 
 # roam_command: the test (or the OS) told the station to roam to a named BSS. Such a roam is
@@ -69,7 +69,7 @@ class Roam:
 
 def _where(trace, i: int) -> str:
     ind = trace[i]
-    return f"indication {i} at t={ind.t:g}, source={ind.source or '?'}"
+    return f"indication {i} at t={fmt_time(ind.t)}, source={ind.source or '?'}"
 
 
 def _validate(trace) -> list[Indication]:
@@ -252,8 +252,8 @@ class _Judge:
         for t0, t1 in windows:
             for r in self.roams:
                 if t0 <= self.trace[r.start].t <= t1:
-                    fails.append((f"roam {r.index} started at t={self.trace[r.start].t:g}, inside a "
-                                  f"span with an empty candidate list ({t0:g}..{t1:g})",
+                    fails.append((f"roam {r.index} started at t={fmt_time(self.trace[r.start].t)}, inside a "
+                                  f"span with an empty candidate list ({fmt_time(t0)}..{fmt_time(t1)})",
                                   [self.w(r.start)], ""))
         applicable = judged > 0 or bool(windows)
         self.emit("IND-4", fails, "no ROAMING_START while the candidate list is empty",
@@ -357,7 +357,7 @@ class _Judge:
                 if st != FAILURE:
                     fails.append((f"roam {r.index} completed with {st} although "
                                   f"{', '.join(q.kind for q in during)} was requested during it",
-                                  [self.w(r.start), self.w(r.end)] + [q.source or f"os request at t={q.t:g}" for q in during],
+                                  [self.w(r.start), self.w(r.end)] + [q.source or f"os request at t={fmt_time(q.t)}" for q in during],
                                   ""))
             if st != FAILURE:
                 continue
@@ -404,7 +404,7 @@ class _Judge:
                 continue
             judged += 1
             fails.append((f"no new ROAMING_START within {N:g} s after failed roam {r.index} "
-                          f"(observed until t={until:g})", [self.w(r.start), self.w(r.end)], ""))
+                          f"(observed until t={fmt_time(until)})", [self.w(r.start), self.w(r.end)], ""))
         self.emit("IND-8", fails, f"a failed roam has a cause (candidates exhausted, PHY off, reset, "
                   f"disconnect) and is followed by a new ROAMING_START within {N:g} s",
                   f"{judged} check(s) held" + (f"; {'; '.join(notes)}" if notes else ""),

@@ -200,3 +200,19 @@ def test_device_path_busy_error_names_it():
         first.close()
         os.close(master)
         os.close(slave)
+
+
+def test_reboot_banner_stays_in_the_lines_however_much_follows(loop_dut):
+    # a board prints on after its reset; the fault's lines are anchored on the banner's own
+    # line, so 60 lines arriving before the adapter looks cannot push the banner out
+    after = b"".join(b"I (%d) app: line %d after the banner\n" % (40 + i, i) for i in range(60))
+    loop_dut.serial.write(b"I (5000) wifi:state: assoc -> run (10)\n"
+                          b"ets Jul 29 2019 12:21:46\n"
+                          b"rst:0x7 (TG0WDT_SYS_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)\n" + after)
+    with pytest.raises(DutRebooted) as exc:
+        loop_dut.wait_for(lambda e: e.kind == "never", 3)
+    lines = exc.value.lines
+    assert lines[:3] == ["I (5000) wifi:state: assoc -> run (10)", "ets Jul 29 2019 12:21:46",
+                         "rst:0x7 (TG0WDT_SYS_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"]
+    assert len(lines) == 30 and lines[-1] == "I (66) app: line 26 after the banner"
+    assert "rst:0x7 (TG0WDT_SYS_RESET)" in str(exc.value)

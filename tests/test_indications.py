@@ -78,7 +78,7 @@ def test_ind1_roam_without_connection_fails():
     vs = I.check(roam(1.0))
     f = by_rule(vs, "IND-1")
     assert [v.status for v in f] == [FAIL]
-    assert f[0].evidence == ("indication 0 at t=1, source=hand:1.0",)
+    assert f[0].evidence == ("indication 0 at t=1.000000, source=hand:1.0",)
 
 
 def test_ind1_roam_after_failed_connection_fails():
