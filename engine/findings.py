@@ -81,6 +81,7 @@ class ReferenceNote:
 
 
 _IND6 = rule("IND-6")
+_IND2 = rule("IND-2")
 
 FINDINGS: tuple[Finding, ...] = (
     Finding(
@@ -117,9 +118,11 @@ FINDINGS: tuple[Finding, ...] = (
             "The case's indication trace (evidence.json, indications.json): MEDIA_DISCONNECT and "
             "MEDIA_CONNECT inside the roam, each citing the lab agent's netlink record "
             "(RTM_NEWLINK flags without, then with, LOWER_UP; cfg80211's nl80211 DISCONNECT by_ap=0 "
-            "then CONNECT). FT-09 (neighbour entries kept) shows what is left of the outage: its "
-            "longest span is carrier_off -> carrier_on (outage-roam-N.json), 150-330 ms here, and "
-            "42-46 of 300 pings are lost per roam, against the 25 the ChromeOS criterion allows."),
+            "then CONNECT). FT-09 (neighbour entries kept) shows what is left of the outage "
+            "(outage-roam-N.json): carrier_off -> carrier_on 150-330 ms (kernel), then carrier_on -> "
+            "port_authorized 55-250 ms (the supplicant opening the 802.1X port; in some roams the "
+            "longer of the two, and DP-LOSS then names the supplicant), 27-46 of 300 pings lost per "
+            "roam against the 25 the ChromeOS criterion allows."),
     ),
     Finding(
         id="LINUX-ARP-EVICT-NOCARRIER",
@@ -200,6 +203,36 @@ FINDINGS: tuple[Finding, ...] = (
             "the c3d4 BSS and the target's status 53 answer; ft-analysis.json; the MD-DIFFERENT "
             "verdict showing the two MDIDs."),
         hostap_tests=("test_ap_ft_diff_mobility_domain", "test_ap_ft_diff_mobility_domain_over_ds"),
+    ),
+    Finding(
+        id="WPAS-FT-DS-UNANSWERED-OPEN",
+        title="An FT over the DS request that gets no answer is never given up",
+        behaviour=(
+            "Told to roam over the DS (`FT_DS <bssid>`) where the current AP's MDE says FT over the "
+            "DS = 0, wpa_supplicant 2.10 sends the FT Action Request (the command forces it; hostap's "
+            "test_ap_ft_over_ds_disabled expects that) and the AP drops it, as it should. "
+            "wpa_supplicant then neither times the request out nor reports a failure: the roaming "
+            "operation the adapter opened at the FT Action Request (ROAMING_START, ASSOCIATION_START) "
+            "is never closed, although the station stays connected to its AP. Only a forced FT_DS "
+            "shows it: the station's own roaming never chooses FT over the DS where the MDE says no."),
+        cases=("FT-06",),
+        rules=("IND-2", "IND-3"),
+        clause=_IND2.id,
+        quote=_IND2.quotes[0],
+        quote_source=SEEDS_SOURCE,
+        severity="minor",
+        severity_reason=(
+            "The link and the data path are unaffected (FT-DS-KEEPS-LINK passes) and only an operator's "
+            "forced FT_DS toward an AP that does not offer it reaches this state; what breaks is the "
+            "bookkeeping an OS relies on to know the roam is over."),
+        layer=SUPPLICANT,
+        applies_to=(LINUX_WPAS, WPAS_210),
+        upstream="not checked against hostap's history in this session",
+        evidence=(
+            "FT-06 case folder: the FT Action Request on the air after FT_DS, no FT Action Response; "
+            "the indication trace (ROAMING_START and ASSOCIATION_START at the FT Action Request, "
+            "nothing after); the supplicant's STATUS still COMPLETED with the first AP."),
+        hostap_tests=("test_ap_ft_over_ds_disabled",),
     ),
     Finding(
         id="WPAS-BTM-EXPIRED-NO-RESPONSE",

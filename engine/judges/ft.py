@@ -114,6 +114,38 @@ def other_mobility_domain(ev: CaseEvidence, air: Air, j) -> None:
                 f"{len(fts)} FT exchange(s)", tuple(f"frame {x._msgs()[0].index}" for x in fts if x._msgs())))
     auths = sent_by(air, dut.mac, t0, "auth", to=other.bssid)
     acts = sent_by(air, dut.mac, t0, "ft_action_req")
+    j.add(check("FT-MD-NO-FT-ACTION", MD_CLAUSE, not acts, "no FT Action Request",
+                f"{len(acts)}", tuple(f"frame {f.index}" for f in acts)))
+    j.attach_json("auth-to-target", [{"frame": f.index, "algorithm": auth_algorithm(f)} for f in auths])
+    open_auths = [f for f in auths if auth_algorithm(f) == 0]
+    if open_auths:  # a full authentication: it must complete like an initial MD association
+        hs = [h for h in ft.handshakes if h.sta == dut.mac and h.ap == other.bssid]
+        j.add(check("FT-MD-4WAY", f"{R} 13.4, 12.7.6", any(h.complete for h in hs),
+                    "a complete 4-way handshake with the target (initial MD association)",
+                    "; ".join(str(h.to_dict()["messages"]) for h in hs) or "none"))
+        j.add(check("FT-MD-JOINED", f"{R} 13.4", status.get("bssid") == other.bssid
+                    and status.get("wpa_state") == "COMPLETED",
+                    f"COMPLETED with {other.bssid}", state_of(status)))
+    elif not auths:
+        j.add(check("FT-MD-REFUSED-STAYS", MD_CLAUSE, status.get("bssid") == cur.bssid
+                    and status.get("wpa_state") == "COMPLETED",
+                    f"no transition attempted, still COMPLETED with {cur.bssid}",
+                    f"ROAM answered {reply.strip()!r}; {state_of(status)}"))
+    indication_rules(j, dut, commands=roam_commands(ev))
+    roam_timeline(j, air, dut, cur, other, ev.title, t0)
+
+
+@judge("ft.over_ds_not_offered")
+def over_ds_not_offered(ev: CaseEvidence, air: Air, j) -> None:
+    """FT_DS where both APs' MDEs say FT over the DS = 0: no FT Action Request, link kept."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    t0, reply, status = ev.facts["t0"], ev.facts["command_reply"], ev.facts["status"]
+    md_cur, md_oth = mde_of_beacon(air, cur.bssid), mde_of_beacon(air, other.bssid)
+    j.add(check("MDE-NO-DS", f"{R} 9.4.2.46",
+                bool(md_cur and md_oth) and not (md_cur[2] & 1) and not (md_oth[2] & 1),
+                "both APs advertise FT over DS = 0 in their MDE (the scenario)",
+                f"MDE {md_cur.hex() if md_cur else None} / {md_oth.hex() if md_oth else None}", layer=REFERENCE_AP))
+    acts = sent_by(air, dut.mac, t0, "ft_action_req")
     # The test's FT_DS command forces an FT over the DS attempt: hostap's own
     # test_ap_ft_over_ds_disabled gives the same command with ft_over_ds=0 on both APs and
     # expects the request on the air and the AP to drop it. So the request is the stimulus's,
@@ -242,16 +274,21 @@ def ping_loss(ev: CaseEvidence, air: Air, j) -> None:
         p = r["ping"]
         lost = p["transmitted"] - p["received"]
         o = outages.get(i)
-        # whose the lost pings are: the layer of the longest span of the decomposed outage
+        # whose the lost pings are: the layer with the most time in the decomposed outage
         # (engine/outage.py); without a decomposition, the DUT's as a whole
-        worst = max(o.phases, key=lambda ph: ph.ms) if o and o.phases else None
+        by_layer: dict[str, float] = {}
+        for ph in (o.phases if o else ()):
+            by_layer[ph.layer] = by_layer.get(ph.layer, 0.0) + ph.ms
+        worst_layer = max(by_layer, key=by_layer.get) if by_layer else None
+        worst = max((ph for ph in o.phases if ph.layer == worst_layer), key=lambda ph: ph.ms) if worst_layer else None
         j.add(check(f"DP-LOSS-{i + 1}", LOSS_CLAUSE, lost <= LOSS_LIMIT,
                     f"at most {LOSS_LIMIT} of {p['transmitted']} pings lost across roam {i + 1}",
                     f"{lost} lost; unanswered seq runs {ping_gaps(p['transmitted'], p['answered'])}; FT exchange "
                     f"{lats[i] / 1000 if i < len(lats) else '?'} ms on the air" +
-                    (f"; longest span {worst.start} -> {worst.end} {worst.ms:.1f} ms ({worst.why})" if worst else ""),
+                    (f"; {worst_layer} spans {by_layer[worst_layer]:.1f} ms of the outage, the longest "
+                     f"{worst.start} -> {worst.end} {worst.ms:.1f} ms ({worst.why})" if worst else ""),
                     (f"ping-roam-{i + 1}",) + ((f"outage-roam-{i + 1}",) if o else ()),
-                    layer=worst.layer if worst else DUT))
+                    layer=worst_layer or DUT))
     j.metrics["ping_lost_per_roam"] = [r["ping"]["transmitted"] - r["ping"]["received"] for r in roams]
     j.metrics["ft_latency"] = latency_summary(lats)
     j.attach_json("air-gaps", air_gaps(air, dut.mac, mine))
