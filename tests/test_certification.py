@@ -47,7 +47,7 @@ def page(path: Path) -> Text:
 def test_shipped_profiles_load_and_are_hashed(name):
     p = pf.load(name)
     raw = (ROOT / "profiles" / f"{name}.toml").read_bytes()
-    assert p.id == name and p.version == "1.1.0"
+    assert p.id == name and p.version == {"roaming-basic": "1.2.0", "roaming-full": "1.1.0"}[name]
     assert p.sha256 == hashlib.sha256(raw).hexdigest()
     assert p.mandatory and p.conditional and p.limits["roam_time_us"].max is not None
 
@@ -103,10 +103,14 @@ def test_all_required_cases_pass_is_conformant():
 
 
 def test_missing_mandatory_case_is_not_conformant():
-    cases = [c for c in fr.basic_cases() if c["case_id"] != "SMOKE-02"]
+    cases = [c for c in fr.basic_cases() if c["case_id"] != "FT-01"]
     a = _assess(cases)
     assert a.verdict == pf.NOT_CONFORMANT
-    assert a.reasons == ["SMOKE-02 (mandatory) did not run"]
+    assert a.reasons == ["FT-01 (mandatory) did not run"]
+    # a case that steers the DUT by command is mandatory only for a DUT that takes commands
+    cases = [c for c in fr.basic_cases() if c["case_id"] != "SMOKE-02"]
+    assert _assess(cases).reasons == ["SMOKE-02 (mandatory: declares commands) did not run"]
+    assert _assess(cases, caps=["ft_psk", "ft_over_air", "btm"]).verdict == pf.CONFORMANT
 
 
 def test_capability_decides_whether_a_case_is_required():
@@ -240,7 +244,7 @@ def test_one_certificate_per_dut_and_an_index(two_dut_run):
     assert "[esp32-twin]" in twin and "[linux-wpas]" not in twin and "[esp32-twin]" not in wpas
     prof = pf.load("roaming-basic")
     for t in (twin, wpas):
-        assert f"roaming-basic 1.1.0" in t and prof.sha256 in t and pub.manifest_hash in t
+        assert f"roaming-basic 1.2.0" in t and prof.sha256 in t and pub.manifest_hash in t
     # The deviation is listed with the finding, its severity, layer and upstream; the FAIL shows its layer.
     assert "Deviations (known findings of severity minor or info)" in twin
     assert "known finding F-DORMANT · minor · layer supplicant · upstream https://example.invalid/bug/1" in twin
@@ -309,7 +313,7 @@ def test_pdf_pages_carry_profile_hash_and_page_numbers(tmp_path):
     assert len(pages) >= 2
     for n, p in enumerate(pages, 1):
         assert f"page {n} of {len(pages)}" in p
-        assert "profile roaming-basic 1.1.0" in p
+        assert "profile roaming-basic 1.2.0" in p
         assert f"manifest SHA-256 {pub.manifest_hash}" in p
     # Every case is unfolded on paper.
     assert "test_SMOKE-01[linux-wpas]" in text and "test_BTM-02[linux-wpas]" in text

@@ -66,7 +66,7 @@ def test_same_run_passes(runs, capsys):
     rc, out = gate(capsys, base, current())
     assert rc == 0, out
     assert "result: PASS — 0 unwaived regression(s)" in out
-    assert "metric limits: profile roaming-basic 1.1.0" in out
+    assert "metric limits: profile roaming-basic 1.2.0" in out
 
 
 def test_new_failure(runs, capsys):
