@@ -31,11 +31,20 @@ class Lab:
         self.agent = agent
         self.results_host = Path(results_host)
         self.results_vm = results_vm
-        self.carrier = carrier  # VirtualLab or LocalLab, for shutdown and info
+        self.carrier = carrier  # VirtualLab, LocalLab or LabgridLab, for shutdown and info
+        # A results share that costs a round trip per write (sshfs to a remote lab host):
+        # the supplicants' debug logs are written on the lab's own tmpfs and mirrored here
+        # line by line through the agent, and captures are copied over when they stop, so
+        # no daemon waits on the share while it is handling frames.
+        self.remote_share = bool(getattr(carrier, "remote_share", False))
+        # A lab host that outlives the run (not a VM booted for it): links the run makes
+        # are removed at the end, and leftovers of a run that died before are removed first.
+        self.persistent = bool(getattr(carrier, "persistent_host", False))
         self.free: list[str] = []
         self.macs: dict[str, str] = {}
         self.daemons: dict[str, object] = {}
         self.bridges: set[str] = set()
+        self.mirrors: dict[str, tuple[str, Path]] = {}
         self.n = 0
         # -d keeps every event the adapters parse and the FT key dumps (-K); -dd adds
         # message hexdumps that slow the daemons enough under TCG to cause retransmissions.
@@ -99,9 +108,17 @@ class Lab:
                      f"link add {a} type veth peer name {b}", f"link set {a} master {ap_bridge}",
                      f"link set {b} master br-ds", f"link set {a} up", f"link set {b} up"]
         if cmds:
+            if self.persistent:
+                # a lab host outlives runs: a run that died may have left these behind
+                self._del_links({x.split()[2] for x in cmds if x.startswith("link add ")})
             # one process for all of it: each command started in the VM costs ~0.1 s under TCG
             self.agent.run(["ip", "-batch", "-"], input="\n".join(cmds) + "\n")
             self.bridges |= {"br-ds", ap_bridge}
+
+    def _del_links(self, names) -> None:
+        dels = "".join(f"link del {n}\n" for n in sorted(names))
+        if dels:
+            self.agent.run(["ip", "-force", "-batch", "-"], input=dels, check=False)
 
     # -- daemons -----------------------------------------------------------------------------
     def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
@@ -152,6 +169,9 @@ class Lab:
         log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
+        if self.remote_share:
+            log_vm = f"{LOCAL_LOGS}/{name}.log"
+            self._mirror(log_vm, log_host, f"{name}.log")
         self.agent.call("spawn", name=name, log=log_vm,
                         argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
                               *self.debug, "-t", "-K"])
@@ -166,8 +186,34 @@ class Lab:
                            "\n".join("  " + x for x in sta.log_lines()[-30:])) from None
         return sta
 
+    def _mirror(self, lab_path: str, host_path: Path, name: str) -> None:
+        """Follow a file on the lab's tmpfs into host_path (see remote_share)."""
+        self.agent.run(["sh", "-c", f"mkdir -p {LOCAL_LOGS} && : > {lab_path}"])
+        host_path.write_bytes(b"")
+        self.agent.sinks[f"mirror:{name}"] = open(host_path, "ab")
+        self.agent.call("spawn", name=f"mirror:{name}", stream=True,
+                        argv=["tail", "-n", "+1", "-F", "-s", "0.05", lab_path])
+        self.mirrors[name] = (lab_path, host_path)
+
+    def _unmirror(self, name: str, timeout: float = 10) -> None:
+        """Let the copy catch up with the file, then stop following it."""
+        lab_path, host_path = self.mirrors.pop(name)
+        try:
+            size = int(self.agent.run(["stat", "-c", "%s", lab_path])["stdout"].strip() or 0)
+            self.agent.wait(lambda: host_path.stat().st_size >= size, timeout)
+            self.agent.call("stop", name=f"mirror:{name}")
+        finally:
+            sink = self.agent.sinks.pop(f"mirror:{name}", None)
+            if sink:
+                sink.close()
+
     def stop(self, daemon) -> None:
         daemon.stop()
+        if f"{daemon.name}.log" in self.mirrors:
+            try:
+                self._unmirror(f"{daemon.name}.log")
+            except Exception:
+                pass  # the lab is going down: the log is lost with it, the case's verdict is not
         copy = getattr(daemon, "log_copy", None)
         if copy:
             try:
@@ -180,6 +226,10 @@ class Lab:
     def stop_all(self) -> None:
         for d in list(self.daemons.values()):
             self.stop(d)
+        if self.persistent and self.bridges:
+            # leave a shared lab host as the run found it (a veth goes with either end)
+            self._del_links(self.bridges | {f"v{b}" for b in self.bridges if b != "br-ds"})
+            self.bridges.clear()
 
     def now(self) -> float:
         """The lab kernel's clock, which stamps the capture and the daemons' logs."""
@@ -197,10 +247,16 @@ class Lab:
     def start_capture(self, rel: str) -> "Capture":
         host, vm = self.out_path(rel)
         name = self._name("cap")
+        share_copy = None
+        if self.remote_share:
+            share_copy, vm = vm, f"{LOCAL_LOGS}/{name}.pcap"
+            self.agent.run(["mkdir", "-p", LOCAL_LOGS])
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, stream=True,
                         argv=["tcpdump", "-i", "hwsim0", "--immediate-mode", "-U", "-s", "0", "-n", "-w", vm])
         cap = Capture(self, name, host)
+        if share_copy:
+            cap.copy = (vm, share_copy)
         s = self.agent.stream(name)
         ok = self.agent.wait(lambda: any("listening on" in x for _, x in s.items) or s.exit, 15)
         if not ok or s.exit:
@@ -215,6 +271,7 @@ class Capture:
         self.path = path
 
     stopped = False
+    copy: tuple[str, str] | None = None  # (lab tmpfs path, share path) with a remote share
 
     def stop(self) -> Path:
         if self.stopped:
@@ -224,6 +281,9 @@ class Capture:
         time.sleep(0.2)
         try:
             self.lab.agent.call("stop", name=self.name)
+            if self.copy:
+                # one bulk copy onto the share, then the lab's own copy goes
+                self.lab.agent.run(["sh", "-c", 'cp "$1" "$2" && rm -f "$1"', "sh", *self.copy], timeout=60)
         except Exception as e:
             raise DaemonError(f"capture stop failed: {e}") from e
         return self.path
