@@ -17,7 +17,7 @@ class DutOptions:
     esp32_baud: int = 115200
     esp32_scan_cache: bool = False  # the firmware keeps a scan cache (table-mode beacon reports)
     esp32_flash: str | None = None  # an ESP-IDF build folder to flash before the run (flasher_args.json)
-    esp32_identify: bool = True  # ask the ROM bootloader (esptool) for chip and MAC before the run
+    esp32_identify: bool = False  # ask the ROM bootloader (esptool) for chip and MAC before the run
 
 
 def _place_board(lab, ref: str) -> dict:

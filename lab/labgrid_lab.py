@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -44,6 +45,7 @@ class SshHost:
         self.user = user or "root"
         self.key = key
         self.known_hosts = known_hosts
+        self.control_dir: str | None = None
 
     @classmethod
     def from_resource(cls, res: Resource, key=None, known_hosts=None) -> "SshHost":
@@ -54,14 +56,35 @@ class SshHost:
     def label(self) -> str:
         return f"{self.user}@{self.address}:{self.port}"
 
-    def argv(self, command: str) -> list[str]:
+    def argv(self, command: str | None, *extra: str) -> list[str]:
         a = ["ssh", "-T", "-p", str(self.port), "-o", "BatchMode=yes", "-o", "ConnectTimeout=20",
-             "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-o", "LogLevel=ERROR"]
+             "-o", "ServerAliveInterval=10", "-o", "ServerAliveCountMax=3", "-o", "LogLevel=ERROR", *extra]
+        if self.control_dir:
+            # every session rides the master connection: one key exchange for all of them
+            a += ["-o", f"ControlPath={self.control_dir}/master", "-o", "ControlMaster=no"]
         if self.key:
             a += ["-i", self.key, "-o", "IdentitiesOnly=yes"]
         if self.known_hosts:
             a += ["-o", f"UserKnownHostsFile={self.known_hosts}", "-o", "StrictHostKeyChecking=yes"]
-        return a + [f"{self.user}@{self.address}", command]
+        return a + [f"{self.user}@{self.address}"] + ([command] if command is not None else [])
+
+    def start_master(self) -> None:
+        """One ssh connection that every later session of this host shares."""
+        import tempfile
+        d = tempfile.mkdtemp(prefix="roamcert-ssh-")
+        r = subprocess.run(self.argv(None, "-M", "-N", "-f", "-o", f"ControlPath={d}/master",
+                                     "-o", "ControlPersist=yes"), capture_output=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0:
+            shutil.rmtree(d, ignore_errors=True)
+            raise LabgridError(f"ssh {self.label}: {r.stderr.decode(errors='replace').strip()}")
+        self.control_dir = d
+
+    def stop_master(self) -> None:
+        if self.control_dir:
+            subprocess.run(self.argv(None, "-O", "exit"), capture_output=True, timeout=20)
+            shutil.rmtree(self.control_dir, ignore_errors=True)
+            self.control_dir = None
 
     def run(self, command: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess:
         try:
@@ -94,6 +117,7 @@ class LabgridLab:
         self.sftp: subprocess.Popen | None = None
         self.mount_proc: subprocess.Popen | None = None
         self.boot_seconds: float | None = None
+        self.follows: dict[str, subprocess.Popen] = {}
 
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
@@ -103,6 +127,7 @@ class LabgridLab:
         try:
             self.host = SshHost.from_resource(self.place.find("NetworkService", self.host_name),
                                               self.ssh_key, self.known_hosts)
+            self.host.start_master()
             self.host.run(f"mkdir -p {self.results_remote} && cat > {self.remote_dir}/agent.py",
                           input=AGENT.read_bytes())
             self._mount_results()
@@ -155,6 +180,38 @@ class LabgridLab:
             tail = (self.results_dir / "lab" / "agent-ssh.log").read_text(errors="replace")[-2000:]
             raise LabgridError(f"the agent did not start on the lab host {self.host.label}: "
                                f"{self.agent.close_reason or 'no ready line in 30 s'}; ssh said: {tail.strip()}")
+
+    # -- files followed live (lab/session.py's remote_share) ------------------------------------
+    def follow(self, lab_path: str, host_path: Path) -> None:
+        """Copy a file of the lab host's tmpfs into host_path as it grows: tail on the lab
+        host, its output written straight into the file here by ssh (no Python between)."""
+        host_path.parent.mkdir(parents=True, exist_ok=True)
+        with open(host_path, "wb") as out:
+            self.follows[lab_path] = subprocess.Popen(
+                self.host.argv(f"mkdir -p $(dirname {lab_path}) && : > {lab_path} && exec tail -n +1 -F {lab_path}"),
+                stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL)
+        # the file exists on the lab host once the follower created it
+        deadline = time.monotonic() + 15
+        while subprocess.run(self.host.argv(f"test -e {lab_path}"), capture_output=True).returncode != 0:
+            if self.follows[lab_path].poll() is not None or time.monotonic() > deadline:
+                raise LabgridError(f"cannot follow {lab_path} on the lab host {self.host.label}")
+            time.sleep(0.1)
+
+    def unfollow(self, lab_path: str, host_path: Path, size: int, timeout: float = 10) -> None:
+        """Stop following once host_path holds size bytes (or after timeout)."""
+        proc = self.follows.pop(lab_path, None)
+        if not proc:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                if host_path.stat().st_size >= size:
+                    break
+            except OSError:
+                pass
+            time.sleep(0.05)
+        proc.terminate()
+        _wait_or_kill(proc, 5)
 
     # -- what devices ask of the place ----------------------------------------------------------
     def serial_url(self, name: str | None = None) -> tuple[str, int | None]:
@@ -217,6 +274,10 @@ class LabgridLab:
                 _wait_or_kill(self.mount_proc, 5)
             if self.sftp:
                 _wait_or_kill(self.sftp, 5)
+            for proc in self.follows.values():
+                _wait_or_kill(proc, 0)
+            if self.host:
+                self.host.stop_master()
         finally:
             self.place.release()
 

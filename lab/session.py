@@ -188,24 +188,14 @@ class Lab:
 
     def _mirror(self, lab_path: str, host_path: Path, name: str) -> None:
         """Follow a file on the lab's tmpfs into host_path (see remote_share)."""
-        self.agent.run(["sh", "-c", f"mkdir -p {LOCAL_LOGS} && : > {lab_path}"])
-        host_path.write_bytes(b"")
-        self.agent.sinks[f"mirror:{name}"] = open(host_path, "ab")
-        self.agent.call("spawn", name=f"mirror:{name}", stream=True,
-                        argv=["tail", "-n", "+1", "-F", "-s", "0.05", lab_path])
+        self.carrier.follow(lab_path, host_path)
         self.mirrors[name] = (lab_path, host_path)
 
-    def _unmirror(self, name: str, timeout: float = 10) -> None:
+    def _unmirror(self, name: str) -> None:
         """Let the copy catch up with the file, then stop following it."""
         lab_path, host_path = self.mirrors.pop(name)
-        try:
-            size = int(self.agent.run(["stat", "-c", "%s", lab_path])["stdout"].strip() or 0)
-            self.agent.wait(lambda: host_path.stat().st_size >= size, timeout)
-            self.agent.call("stop", name=f"mirror:{name}")
-        finally:
-            sink = self.agent.sinks.pop(f"mirror:{name}", None)
-            if sink:
-                sink.close()
+        size = int(self.agent.run(["stat", "-c", "%s", lab_path], check=False)["stdout"].strip() or 0)
+        self.carrier.unfollow(lab_path, host_path, size)
 
     def stop(self, daemon) -> None:
         daemon.stop()
