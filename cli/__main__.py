@@ -1,4 +1,4 @@
-"""./roamcert <command>: run, test, lab, bench, analyze, ftkeys, report, gate."""
+"""./roamcert <command>: run, test, lab, bench, analyze, ftkeys, report, verify, gate, compare, trend."""
 from __future__ import annotations
 
 import importlib
@@ -12,8 +12,11 @@ USAGE = """usage: ./roamcert <command> [args]
   bench lab|analyze                   print lab and analyzer performance figures
   analyze --pcap FILE ...             offline analysis of captures and logs (exit 1 on violations)
   ftkeys ...                          FT key hierarchy calculator
-  report RUN                          rebuild a run's certificate and Allure single-file report
-  gate --baseline RUN --current RUN   regression gate between two runs
+  report RUN [--profile P]            rebuild a run's certificates (HTML, PDF), index and Allure report
+  verify RUN                          recheck a run's hashes against its manifest; re-judge its evidence
+  gate --baseline RUN --current RUN   regression gate between two runs (verdicts and metrics)
+  compare RUN_A RUN_B                 two runs side by side (terminal and HTML)
+  trend RUN...                        pass rates and roam-time/outage percentiles across runs
 """
 
 COMMANDS = {
@@ -25,6 +28,9 @@ COMMANDS = {
     "ftkeys": "cli.ftkeys",
     "report": "cli.report",
     "gate": "cli.gate",
+    "verify": "cli.verify",
+    "compare": "cli.compare",
+    "trend": "cli.trend",
 }
 
 

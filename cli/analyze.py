@@ -149,6 +149,9 @@ def render(r: Report) -> str:
 
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-"):  # case or run folders: judge their evidence again
+        from cli import rejudge
+        return rejudge.main(argv)
     p = _parser()
     try:
         args = p.parse_args(argv)

@@ -1,4 +1,4 @@
-"""./roamcert bench lab|analyze: performance figures (printed, never asserted).
+"""./roamcert bench lab|analyze|mutants: figures (printed, never asserted).
 
   bench analyze [--frames N[,N...]] [--replicas R] [--keep]
       Build captures of N frames (default 100000 and 400000) in .cache/bench/ from the
@@ -7,6 +7,9 @@
       analyzer's peak RSS.
   bench lab [...]
       The lab's own figures (lab/bench.py).
+  bench mutants [-k ID]
+      The fault catalogue (cli/mutants.py): recorded lab evidence broken on purpose,
+      judged by the oracle; prints each mutant, the rule that must catch it, and caught/total.
 """
 from __future__ import annotations
 
@@ -40,7 +43,10 @@ def main(argv=None) -> int:
         return bench_lab(argv[1:])
     if argv[0] == "analyze":
         return bench_analyze(argv[1:])
-    print(f"roamcert bench: unknown target {argv[0]!r} (lab or analyze)", file=sys.stderr)
+    if argv[0] == "mutants":
+        from cli import mutants
+        return mutants.main(argv[1:])
+    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze or mutants)", file=sys.stderr)
     return 2
 
 

@@ -1,6 +1,8 @@
-"""`roamcert gate --baseline RUN_A --current RUN_B [--waivers FILE]`: the release gate.
+"""`roamcert gate --baseline RUN_A --current RUN_B [--waivers FILE] [--profile P]`: the release
+gate on verdicts and metrics (reports/gate.py).
 
-Exit 0 when no unwaived regression, 1 on a regression, 2 on unreadable input.
+Exit 0 when no unwaived regression, 1 on a regression (verdict or metric), 2 on unreadable
+input (summary, waiver file or profile).
 """
 from __future__ import annotations
 
@@ -15,7 +17,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="roamcert gate", description="compare two runs case by case")
     ap.add_argument("--baseline", required=True, help="run folder or summary.json of the reference run")
     ap.add_argument("--current", required=True, help="run folder or summary.json of the run to judge")
-    ap.add_argument("--waivers", help="JSON list of {case_id, reason, expires: YYYY-MM-DD[, dut]}")
+    ap.add_argument("--waivers", help="JSON list of {case_id, reason, expires: YYYY-MM-DD[, dut][, metric]}")
+    ap.add_argument("--profile", help="metric limits from this profile (default: the one the current run recorded)")
     ap.add_argument("--today", help=argparse.SUPPRESS)  # fixes the date for expiry checks in tests
     try:
         args = ap.parse_args(argv)
@@ -28,7 +31,7 @@ def main(argv=None) -> int:
         except ValueError:
             print(f"gate: error: --today must be YYYY-MM-DD, got {args.today!r}")
             return 2
-    return gate.run(args.baseline, args.current, args.waivers, today)
+    return gate.run(args.baseline, args.current, args.waivers, today, profile=args.profile)
 
 
 if __name__ == "__main__":

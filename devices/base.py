@@ -31,17 +31,62 @@ class WaitTimeout(DutError):
 
 
 class DUT(Protocol):
+    """Everything the fixtures and suites may use of a DUT. A new DUT type is written
+    against this alone (docs/dut-adapter.md); tests/test_dut_contract.py checks that the
+    adapters offer it and that the suites use nothing else.
+
+    Members under "capability ..." are needed only by a DUT that declares that capability;
+    cases that use them list the capability in their row, so a DUT without it is skipped
+    with the reason before the member is ever called."""
     name: str  # "linux-wpas", "esp32", "esp32-twin"
-    mac: str
-    capabilities: frozenset[str]
+    mac: str  # lowercase aa:bb:cc:dd:ee:ff, as frames on the air carry it
+    capabilities: frozenset[str]  # names from CAPABILITIES
+    # Which layer makes this DUT's frames and events, for the verdicts' attribution
+    # (engine.verdict.LAYERS): "supplicant" for wpa_supplicant's SME, "firmware" for an ESP32.
+    layer: str
 
-    def identity(self) -> dict: ...  # name, mac, version/firmware, capabilities
+    def identity(self) -> dict: ...  # name, mac, version/firmware, capabilities (for the certificate)
 
-    def events(self) -> list[Event]: ...
+    def reset(self) -> None: ...  # a clean slate before each case: not connected, empty BSS table
+
+    def connect(self, profile, timeout: float = 20) -> str: ...  # joins profile's ESS; the BSSID
+
+    def scan(self, freqs=()) -> None: ...  # a scan on these frequencies (MHz), done when it returns
+
+    def events(self) -> list[Event]: ...  # this case's normalized events so far (engine/events.py)
+
+    def mark(self) -> int: ...  # len(events()) now: a cursor for wait_for(since=) and the judges
 
     def wait_for(self, pred: Callable[[Event], bool], timeout: float, since: int = 0) -> Event: ...
 
-    def indications(self, events: Iterable[Event] | None = None) -> list[Indication]: ...
+    def indications(self, events: Iterable[Event] | None = None) -> list[Indication]: ...  # Native 802.11
+
+    def attach_evidence(self, record) -> None: ...  # raw logs into the case record
+
+    def close(self) -> None: ...
+
+    # capability "commands": DUT-side commands (wpa_supplicant control interface syntax)
+    def ctrl(self, cmd: str, timeout: float = 10) -> str: ...
+
+    def status(self) -> dict: ...  # STATUS as key=value pairs: wpa_state, bssid, ...
+
+    def bss_known(self, bssid: str) -> bool: ...  # the BSS is in the DUT's BSS table
+
+    def log_lines(self) -> list[str]: ...  # this case's raw debug log lines
+
+    # capability "radio_control": the lab's name for the DUT's radio interface
+    iface: str
+
+    # capability "data_plane": a twin of this DUT whose radio sits in its own network
+    # namespace, so the lab can ping across the air (lab/dataplane.py); the caller closes it
+    def data_plane_twin(self, netns: str) -> "DUT": ...
+
+
+# What every adapter must offer, and what only a capability needs.
+REQUIRED = ("name", "mac", "capabilities", "layer", "identity", "reset", "connect", "scan", "events", "mark",
+            "wait_for", "indications", "attach_evidence", "close")
+BY_CAPABILITY = {"commands": ("ctrl", "status", "bss_known", "log_lines"), "radio_control": ("iface",),
+                 "data_plane": ("data_plane_twin",)}
 
 
 def lacks(dut: DUT, needs: Iterable[str]) -> list[str]:

@@ -18,6 +18,7 @@ from devices import esp32_log
 from devices.base import DutError, WaitTimeout
 from devices.lines import LineFramer
 from engine.events import Event, Indication
+from engine.verdict import FIRMWARE
 
 FAULT_KINDS = ("reboot", "panic", "brownout")
 _FW = re.compile(r"ESP-IDF:?\s+(v\d[\w.\-]*)")
@@ -35,6 +36,7 @@ class DutRebooted(DutError):
 
 class Esp32Dut:
     name = "esp32"
+    layer = FIRMWARE  # ESP-IDF's Wi-Fi driver and supplicant port: one binary, one layer to a reviewer
 
     def __init__(self, port: str, baudrate: int = 115200, *, mac: str = "", scan_cache: bool = False,
                  read_timeout: float = 0.05, idle_flush: float = 0.2, keep_lines: int = 200):

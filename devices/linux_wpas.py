@@ -14,15 +14,19 @@ from typing import Callable, Iterable
 from devices import wpas_log
 from devices.base import DutError, WaitTimeout
 from engine.events import Event, Indication
+from engine.verdict import SUPPLICANT
 from lab.wpas import Profile, SupplicantConfig
 
 
 class LinuxWpasDut:
     name = "linux-wpas"
+    # wpa_supplicant's SME decides and builds what the DUT sends (mac80211 carries it out);
+    # what the kernel does on its own (carrier) is attributed to the kernel by its events.
+    layer = SUPPLICANT
     capabilities = frozenset({
         "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
         "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
-        "data_plane",  # through a twin in its own netns: suites/test_11r.py, lab/dataplane.py
+        "data_plane",  # through a twin in its own netns: data_plane_twin(), lab/dataplane.py
     })
 
     def __init__(self, lab, sup_cfg: SupplicantConfig | None = None, name: str | None = None,
@@ -100,6 +104,10 @@ class LinuxWpasDut:
     def scan(self, freqs=()) -> None:
         self.sup.scan(freqs)
 
+    def bss_known(self, bssid: str) -> bool:
+        """The BSS is in the DUT's BSS table (what a candidate lookup would find)."""
+        return self.sup.bss_known(bssid)
+
     # -- events --------------------------------------------------------------------------
     def _drain(self) -> None:
         try:
@@ -148,6 +156,15 @@ class LinuxWpasDut:
 
     def indications(self, events: Iterable[Event] | None = None) -> list[Indication]:
         return wpas_log.to_indications(self.events() if events is None else events)
+
+    def data_plane_twin(self, netns: str) -> "LinuxWpasDut":
+        """A second supplicant like this one (same variant settings) whose radio lives in its
+        own network namespace, so its IP traffic crosses the air (lab/dataplane.py); the
+        caller owns it and closes it. This is how linux-wpas offers "data_plane"."""
+        return LinuxWpasDut(self.lab, SupplicantConfig(disable_btm=True) if self.disable_btm else None,
+                            name=f"{self.name}-netns", capabilities=self.capabilities, netns=netns,
+                            profile_overrides=self.profile_overrides, pin_bssid=self.pin_bssid,
+                            after_connect=self.after_connect)
 
     def attach_evidence(self, record) -> None:
         evs = self.events()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from engine.verdict import SUPPLICANT
 from lab.network import LAB_FREQS, PROFILE
 
 
@@ -104,6 +105,8 @@ def _esp32_twin(lab, opts: DutOptions, arg):
         twin.close()
         raise
     board.twin = twin
+    # The twin is a simulation: what it does is its backing wpa_supplicant's, not a firmware's.
+    board.layer = SUPPLICANT
     return board
 
 

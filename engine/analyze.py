@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable
 
 from engine.channels import channel_freq, op_class_of
@@ -29,7 +29,7 @@ from engine.ft.keys import Secrets
 from engine.ies import MalformedFrame, walk
 from engine.indications import Observation, TraceError, check as check_indications
 from engine.models import AirBSS, BeaconReport, BeaconRequest, BTMRequest, BTMResponse, NeighborEntry
-from engine.verdict import FAIL, INFO, PASS, Verdict
+from engine.verdict import DUT, FAIL, INFO, PASS, REFERENCE_AP, Verdict
 
 ROAM_WINDOW_S = 5.0  # a move this long after a BTM response counts as caused by it
 FORMAT = "IEEE 802.11-2020 9.4.2.1 (element format), 9.6 (Action frame formats)"
@@ -47,7 +47,7 @@ _WANTED = _FT_KINDS | _ACTION_KINDS | _BSS_KINDS | {"deauth", "disassoc"}
 
 def vdict(v: Verdict) -> dict:
     return {"rule": v.rule, "clause": v.clause, "status": v.status, "expected": v.expected,
-            "observed": v.observed, "evidence": list(v.evidence), "message": v.message}
+            "observed": v.observed, "evidence": list(v.evidence), "message": v.message, "layer": v.layer}
 
 
 def ft_item(x) -> dict:
@@ -81,7 +81,7 @@ def _soften(v: Verdict, why: str) -> Verdict:
     if v.status != FAIL:
         return v
     msg = f"not judged offline: {why}" + (f"; {v.message}" if v.message else "")
-    return Verdict(v.rule, v.clause, INFO, v.expected, v.observed, v.evidence, msg)
+    return replace(v, status=INFO, message=msg)
 
 
 def channel_of_freq(freq: int | None) -> int:
@@ -242,7 +242,7 @@ class Report:
             "findings": [vdict(v) for v in self.findings],
             "violations": [{"rule": v.rule, "clause": v.clause, "message": v.describe(),
                             "expected": v.expected, "observed": v.observed,
-                            "evidence": list(v.evidence)} for v in self.violations],
+                            "evidence": list(v.evidence), "layer": v.layer} for v in self.violations],
         }
 
 
@@ -319,8 +319,13 @@ class Analyzer:
             self._rm_report(f)
 
     def _bad_frame(self, f, what: str, err) -> None:
+        # the fault is the sender's: a frame the BSS transmitted (TA = BSSID) is the AP's
+        raw = f.raw
+        from_ap = len(raw) >= 22 and raw[10:16] == raw[16:22]
         self.findings.append(Verdict("FRAME-FORMAT", FORMAT, FAIL, f"a well-formed {what}",
-                                     f"malformed: {err}", _ev(f.index)))
+                                     f"malformed: {err}", _ev(f.index),
+                                     "sent by the AP" if from_ap else "sent by the station",
+                                     layer=REFERENCE_AP if from_ap else DUT))
 
     def _btm_request(self, f) -> None:
         try:
@@ -329,6 +334,8 @@ class Analyzer:
             return
         except MalformedFrame as err:
             return self._bad_frame(f, "BTM Request", err)
+        if rq.problems:  # judged below against what a malformed request allows
+            self._bad_frame(f, "BTM Request", "; ".join(rq.problems))
         raw = f.raw
         x = BtmExchange(mac(raw[10:16]), mac(raw[4:10]), rq, f.t, f"frame {f.index}", mac(raw[16:22]))
         self.btm_x.append(x)
@@ -388,6 +395,9 @@ class Analyzer:
             return self._bad_frame(f, "Radio Measurement Request", err)
         if not reqs:
             return
+        for rq in reqs:
+            if rq.problems:  # judged below against what a malformed request allows
+                self._bad_frame(f, "Beacon request", "; ".join(rq.problems))
         raw = f.raw
         self.rm_x.append(BeaconExchange(mac(raw[10:16]), mac(raw[4:10]), reqs[0].dialog_token, reqs,
                                         f.t, f"frame {f.index}"))
@@ -515,6 +525,8 @@ class Analyzer:
                                    "no --ssid)")
                 elif t not in listed and not x.request.abridged:
                     v = _soften(v, f"{t} is not listed; the DUT may have heard it where the monitor did not")
+                elif t in listed and t not in air:
+                    v = _soften(v, f"{t} is listed but the monitor did not hear it; the DUT may have")
             out.append(v)
         if x.response is not None and x.joined is None and x.response.status == 0:
             out.append(Verdict("BTM-ROAM-SEEN", C.BTM_RESPONSE, INFO, "a move to the target in the capture",
@@ -551,7 +563,7 @@ class Analyzer:
             # "report N" -> the frame that carried it
             ev = tuple(srcs[int(e.split()[1])] if e.startswith("report ") and e.split()[1].isdigit()
                        and int(e.split()[1]) < len(srcs) else e for e in v.evidence) or (x.request_src,)
-            v = Verdict(v.rule, v.clause, v.status, v.expected, v.observed, ev, v.message)
+            v = replace(v, evidence=ev)
             if v.rule == "BCN-PRESENT" and not (caps is not None and caps.rm_enabled):
                 v = _soften(v, "the STA's RM capabilities are unknown (no association request in the "
                                "capture); the report may also have been missed")
@@ -628,6 +640,8 @@ class Analyzer:
                         v = _soften(v, "the SSID is unknown (give --ssid)")
                     elif x.response.target.lower() not in listed and not x.request.abridged:
                         v = _soften(v, "the target is not listed; the log may not show every scanned BSS")
+                    elif x.response.target.lower() not in scan:
+                        v = _soften(v, "the target is listed but the log shows no scan result for it")
                 elif v.rule == "BTM-RESPONSE":
                     v = _soften(v, "the log may not show the response")
                 vs.append(v)

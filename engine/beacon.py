@@ -13,6 +13,15 @@ subelement when present. With fragments (subelement 2) the rest of the body goes
 further reports for the same BSSID; the fixed fields are in fragment 0 only (as
 wpa_supplicant builds them).
 
+A malformed request (BeaconRequest.problems: subelement lengths, duplicate or misplaced
+Request subelements, reserved values) asks for no defined measurement: silence, refused or
+incapable are acceptable, and a report anyway is noted, not judged. A report with no
+beacon report fields (mode 0) says no BSS matched; it is wrong only where a BSS had to be
+reported. Fragments of one body (same BSSID and Beacon Report ID) are numbered 0..n-1 with
+More Frame Body Fragments set on all but the last. Operating classes are Table E-4's
+(engine.channels), 80/160 MHz classes included. docs/calibration.md compares all this
+with what hostap's hwsim tests assert.
+
 Ground truth is the AirBSS beacon body; for active mode an optional
 AirBSS.extra["probe_response_body"] is accepted as well. Fields that change from one
 beacon to the next are not compared: the timestamp, and the contents of TIM (only its
@@ -24,36 +33,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
+from engine import channels
 from engine import clauses as C
 from engine.models import WILDCARD, AirBSS, BeaconReport, BeaconRequest
-from engine.verdict import FAIL, INFO, PASS, Verdict, check
+from engine.verdict import FAIL, INFO, PASS, REFERENCE_AP, Verdict, check
 
 PASSIVE, ACTIVE, TABLE = 0, 1, 2
 MODE_NAMES = {PASSIVE: "passive", ACTIVE: "active", TABLE: "table"}
 REPORT_LATE, REPORT_INCAPABLE, REPORT_REFUSED = 0x01, 0x02, 0x04
+DURATION_MANDATORY = 0x10  # Measurement Request Mode b4 (9.4.2.20)
 BODY_MAX = 224
 FRAG_SUBELEM_LEN = 4
 LAST_IND_SUBELEM_LEN = 3
 TIM, BSS_LOAD, CSA, QUIET, ECSA = 5, 11, 37, 40, 60
 VOLATILE = {TIM, BSS_LOAD, CSA, QUIET, ECSA}
-OP_CLASS_TABLE = "IEEE 802.11-2020 Annex E Table E-4 (Global operating classes)"
+OP_CLASS_TABLE = channels.OP_CLASS_TABLE
+MALFORMED = "IEEE 802.11-2020 9.4.2.20.7 (Beacon request subelements), 11.10.6 (measurement requests)"
 
-# Global operating classes (Table E-4), the 20/40 MHz ones a lab uses.
-OP_CLASS_CHANNELS: dict[int, frozenset[int]] = {
-    81: frozenset(range(1, 14)),
-    82: frozenset({14}),
-    83: frozenset(range(1, 10)),
-    84: frozenset(range(5, 14)),
-    115: frozenset({36, 40, 44, 48}),
-    116: frozenset({36, 44}),
-    117: frozenset({40, 48}),
-    118: frozenset({52, 56, 60, 64}),
-    119: frozenset({52, 60}),
-    120: frozenset({56, 64}),
-    121: frozenset(range(100, 145, 4)),
-    124: frozenset({149, 153, 157, 161}),
-    125: frozenset(range(149, 178, 4)),
-}
+# 20 MHz channels each global operating class covers (Table E-4, see engine.channels).
+OP_CLASS_CHANNELS: dict[int, frozenset[int]] = {n: c.all_primaries() for n, c in channels.OP_CLASSES.items()}
 
 
 class BeaconInputError(ValueError):
@@ -102,6 +100,9 @@ class BeaconPrediction:
     air: Mapping[str, AirBSS] = field(default_factory=dict)
     last_indication: bool = False
     notes: tuple[str, ...] = ()
+    # No answer at all is acceptable: the request is malformed (`malformed` says why).
+    silence_ok: bool = False
+    malformed: tuple[str, ...] = ()
 
 
 def _split_body(body: bytes, bssid: str) -> tuple[bytes, list]:
@@ -138,54 +139,101 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
     detail = 2 if request.reporting_detail is None else request.reporting_detail
     ids = tuple(request.request_ids) if request.request_ids is not None else None
     notes = []
-    known = d.op_classes if d.op_classes is not None else frozenset(OP_CLASS_CHANNELS)
+    known = d.op_classes if d.op_classes is not None else frozenset(channels.OP_CLASSES)
     no = (REPORT_INCAPABLE, REPORT_REFUSED)
 
     def refuse(why):
         return BeaconPrediction(frozenset(), frozenset(), frozenset(no), None, detail, ids,
                                 last_indication=request.last_indication, notes=(why,))
 
-    if request.mode not in MODE_NAMES:
-        return refuse(f"measurement mode {request.mode} is reserved")
+    problems = list(request.problems)
+    if detail not in (0, 1, 2) and not any("Reporting Detail" in x for x in problems):
+        problems.append(f"Reporting Detail {detail} is reserved")
+    if request.mode not in MODE_NAMES and not any("Measurement Mode" in x for x in problems):
+        problems.append(f"Measurement Mode {request.mode} is reserved")
+    if problems:
+        # A malformed request defines no measurement to make. No clause obliges a STA to
+        # measure what a malformed request asks; a refusal or incapable indication is a
+        # lawful answer to a request it will not perform (11.10.6), and silence is what
+        # wpa_supplicant does (hostap tests/hwsim/test_rrm.py asserts no report). A report
+        # is not failed either: what it should contain is undefined (see validate).
+        why = "malformed request: " + "; ".join(problems)
+        return BeaconPrediction(frozenset(), frozenset(), frozenset(no), None, detail, ids,
+                                last_indication=request.last_indication, notes=(why,),
+                                silence_ok=True, malformed=tuple(problems))
     if request.mode not in d.modes:
         return refuse(f"{MODE_NAMES[request.mode]} mode not advertised by the DUT")
-    if detail not in (0, 1, 2):
-        return refuse(f"reporting detail {detail} is reserved")
+    conditional = bool(request.reporting_condition)
     matching = {b: a for b, a in air.items() if _match_filters(request, a)}
     active = request.mode == ACTIVE
     # Active scans and the table (filled by earlier scans, often active) may hold a
     # Probe Response body instead of a Beacon's (11.10.9.3: "Beacon or Probe Response").
     bodies = {b: _expected(a, detail, ids, request.mode in (ACTIVE, TABLE)) for b, a in matching.items()}
+    modes = {0}
+    if conditional:
+        # Reporting Condition 1..10 (Table 9-107) makes reports depend on RCPI/RSNI
+        # thresholds the oracle does not model; a STA without them answers incapable.
+        modes |= set(no)
+        notes.append(f"Beacon Reporting condition {request.reporting_condition} threshold/offset "
+                     f"{request.reporting_threshold}: reports depend on thresholds, nothing is a must; "
+                     f"incapable/refused allowed")
+    if request.request_mode & DURATION_MANDATORY and request.mode != TABLE:
+        # Duration Mandatory (Measurement Request Mode b4): a STA that cannot hold the
+        # exact duration cannot make this measurement (hostap's
+        # test_rrm_beacon_req_active_duration_mandatory accepts incapable for it)
+        modes |= set(no)
+        notes.append("duration mandatory: incapable/refused allowed")
     if request.mode == TABLE:
         pool = set(matching) if d.cache is None else set(matching) & {x.lower() for x in d.cache}
         notes.append("table mode: the DUT reports from its cache, so nothing is a must")
-        return BeaconPrediction(frozenset(), frozenset(pool), frozenset({0}), None, detail, ids,
+        return BeaconPrediction(frozenset(), frozenset(pool), frozenset(modes), None, detail, ids,
                                 bodies, matching, request.last_indication, tuple(notes))
-    modes = {0}
     oc = request.op_class
     if request.channel in (0, 255):
         if request.channel == 255 and request.ap_channel_reports:
             chans = set()
             for o, cs in request.ap_channel_reports:
-                chans |= set(cs)
+                if o not in known or not channels.known(o):
+                    # the channels of an unknown class cannot be found: those cannot be measured
+                    modes |= set(no)
+                    notes.append(f"AP Channel Report with operating class {o} unknown to the DUT: "
+                                 f"refused/incapable allowed")
+                    continue
+                for c in cs:
+                    got = channels.request_channels(o, c)
+                    if got is None:
+                        modes |= set(no)
+                        notes.append(f"AP Channel Report channel {c} not in operating class {o}: "
+                                     f"refused/incapable allowed")
+                        got = frozenset({c})
+                    chans |= got
             exact = True
-        elif oc in known and oc in OP_CLASS_CHANNELS:
-            chans, exact = set(OP_CLASS_CHANNELS[oc]), request.channel == 0
+        elif oc in known and channels.known(oc):
+            chans, exact = set(channels.request_channels(oc, 0)), request.channel == 0
             if request.channel == 255:
                 notes.append("channel 255 without AP Channel Report: channels of the op class, as may")
         else:
             return refuse(f"operating class {oc} unknown to the DUT, channel {request.channel} "
                           f"needs its channel list")
     else:
-        chans, exact = {request.channel}, True
-        if oc not in known or (oc in OP_CLASS_CHANNELS and request.channel not in OP_CLASS_CHANNELS[oc]):
+        got = channels.request_channels(oc, request.channel) if oc in known else None
+        chans, exact = (set(got) if got else {request.channel}), True
+        if got is None:
             modes |= set(no)
             notes.append(f"channel {request.channel} / op class {oc} not a known pair: incapable allowed")
+    if request.duration == 0:
+        # A zero duration is a legal value (no reserved duration values in 9.4.2.20.7), so
+        # the request still wants an answer (BCN-18); one that cannot measure for 0 TU may
+        # say incapable or refused. Nothing can be a must in a 0 TU measurement.
+        modes |= set(no)
+        notes.append("measurement duration 0: an answer is due; refused/incapable allowed, nothing is a must")
     hear = set(air) if d.hearable is None else {x.lower() for x in d.hearable}
     may = {b for b, a in matching.items() if a.channel in chans}
     must = set()
     for b in may & hear:
         bi = int.from_bytes(matching[b].beacon_body[8:10], "little") if len(matching[b].beacon_body) >= 10 else 0
+        if conditional or request.duration == 0:
+            continue
         if exact and (active or request.duration >= bi):
             must.add(b)
         elif exact:
@@ -197,16 +245,15 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
 # ---- validation -------------------------------------------------------------
 
 def _is_empty(r: BeaconReport) -> bool:
-    return r.bssid in ("", "00:00:00:00:00:00") and r.frame_body is None
+    return r.empty
 
 
 def _frag(r: BeaconReport):
-    if r.frame_body_fragment is None:
-        return None
-    f = bytes(r.frame_body_fragment)
-    if len(f) != 2:
-        raise BeaconInputError(f"Reported Frame Body Fragment ID of {len(f)} octets, expected 2")
-    return f[1] & 0x7F, bool(f[1] & 0x80)
+    """(Beacon Report ID, Fragment ID Number, More Frame Body Fragments) or None."""
+    try:
+        return r.fragment
+    except ValueError as err:
+        raise BeaconInputError(str(err)) from None
 
 
 def _same(eid: int, got: bytes, want: bytes) -> bool:
@@ -245,9 +292,19 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
     def ev(i):
         return (f"{evidence_prefix} {i}",)
 
+    if p.malformed:
+        out.append(Verdict("BCN-REQUEST-FORMAT", MALFORMED, INFO, "a well-formed beacon request",
+                           "; ".join(p.malformed), (), "the reference AP sent a malformed request (a test "
+                           "stimulus when deliberate): silence, refused or incapable are acceptable answers",
+                           layer=REFERENCE_AP))
     if not reports:
-        out.append(Verdict("BCN-PRESENT", C.BEACON_MEASUREMENT, FAIL, "at least one beacon report",
-                           "no report", ()))
+        if p.silence_ok:
+            out.append(Verdict("BCN-PRESENT", MALFORMED, PASS,
+                               "no answer, or a refused/incapable report (the request is malformed)",
+                               "no report"))
+        else:
+            out.append(Verdict("BCN-PRESENT", C.BEACON_MEASUREMENT, FAIL, "at least one beacon report",
+                               "no report", (), "; ".join(p.notes)))
         return out
     for i, r in enumerate(reports):
         mt = getattr(r, "measurement_token", None)
@@ -261,6 +318,12 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
             out.append(check("BCN-TOKEN", C.BEACON_REPORT, r.token == request.token,
                              f"token {request.token}", f"token {r.token}", ev(i)))
         m = r.mode & ~REPORT_LATE
+        if m == 0 and p.malformed:
+            # what a measurement of a malformed request should hold is undefined: not judged
+            out.append(Verdict("BCN-MODE", MALFORMED, INFO, f"report mode in {sorted(p.allowed_modes)} or silence",
+                               f"report mode {r.mode:#x}", ev(i),
+                               "measured although the request is malformed; the report is not judged"))
+            continue
         if m == REPORT_REFUSED and m not in p.allowed_modes:
             # a STA may refuse a measurement it could make (11.10.6): noted, not failed
             out.append(Verdict("BCN-MODE", C.MEASUREMENT_REPORT, INFO, f"report mode in {sorted(p.allowed_modes)}",
@@ -271,8 +334,15 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                          "; ".join(p.notes)))
     normal = [(i, r) for i, r in enumerate(reports) if (r.mode & ~REPORT_LATE) == 0]
     data = [(i, r) for i, r in normal if not _is_empty(r)]
-    if not normal:
+    if not normal or p.malformed:
         return out
+    for i, r in normal:
+        if _is_empty(r):
+            # a report with no beacon report fields: the STA says nothing matched
+            out.append(Verdict("BCN-EMPTY", C.BEACON_MEASUREMENT, INFO, "reports of matching BSSs, "
+                               "or an empty report when none matched", "an empty report (nothing matched)",
+                               ev(i), "judged by BCN-BSSID-MUST: an empty report is wrong only where a "
+                               "BSS had to be reported"))
     # BSSID set: must <= reported <= may
     reported = {r.bssid.lower() for _, r in data}
     for i, r in data:
@@ -294,7 +364,8 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
         ok = r.channel == a.channel
         out.append(check("BCN-CHANNEL", C.BEACON_REPORT, ok, f"channel {a.channel}", f"channel {r.channel}", ev(i)))
         if r.op_class != a.op_class:
-            fits = r.channel in OP_CLASS_CHANNELS.get(r.op_class, frozenset())
+            # e.g. a BSS on 36 at 80 MHz is reported in class 128 (wpa_supplicant does so)
+            fits = channels.holds(r.op_class, r.channel)
             out.append(Verdict("BCN-OPCLASS", OP_CLASS_TABLE, INFO if fits else FAIL,
                                f"op class {a.op_class}", f"op class {r.op_class}", ev(i),
                                "another op class that holds this channel" if fits else
@@ -315,13 +386,16 @@ def _bodies(data, p: BeaconPrediction, ev) -> list[Verdict]:
         except BeaconInputError as e:
             out.append(Verdict("BCN-BODY", C.BEACON_REPORT, FAIL, "a 2-octet fragment ID", str(e), ev(i)))
             continue
-        key = r.bssid.lower() if fr is not None else f"{r.bssid.lower()}#{i}"
+        # fragments of one body share BSSID and Beacon Report ID
+        key = f"{r.bssid.lower()}/{fr[0]}" if fr is not None else f"{r.bssid.lower()}#{i}"
         groups.setdefault(key, []).append((i, r, fr))
     for key, items in groups.items():
-        items.sort(key=lambda x: x[2][0] if x[2] else 0)
+        items.sort(key=lambda x: x[2][1] if x[2] else 0)
         idx = [i for i, _, _ in items]
         evs = tuple(f"report {i}" for i in idx)
         b = items[0][1].bssid.lower()
+        if items[0][2] is not None:
+            out.append(_fragment_numbering(items, evs))
         if p.detail == 0:
             bad = [i for i, r, _ in items if r.frame_body]
             out.append(check("BCN-BODY", C.BEACON_REPORT, not bad, "no Reported Frame Body (detail 0)",
@@ -352,9 +426,6 @@ def _bodies(data, p: BeaconPrediction, ev) -> list[Verdict]:
         used = len(last[1].frame_body)
         room = BODY_MAX - used - (FRAG_SUBELEM_LEN if last[2] else 0) \
             - (LAST_IND_SUBELEM_LEN if last[1].last_indication is not None else 0)
-        if last[2] and last[2][1]:
-            out.append(Verdict("BCN-BODY-FRAGMENTS", C.BEACON_REPORT, FAIL, "the last fragment has More = 0",
-                               "More Frame Body Fragments set on the last fragment seen", evs))
         whys = [_check_elements(got, exp, room) for exp in p.bodies[b] if first[8:12] == exp.fixed[8:12]]
         why = None if None in whys else (whys[0] if whys else "no ground-truth body")
         fixed_any = any(first[8:12] == e.fixed[8:12] for e in p.bodies[b])
@@ -372,6 +443,25 @@ def _bodies(data, p: BeaconPrediction, ev) -> list[Verdict]:
             out.append(Verdict("BCN-BODY-TIM", C.BEACON_REPORT, INFO, "TIM reported truncated to 4 octets",
                                f"TIM of {len(tims[0])} octets", evs))
     return out
+
+
+def _fragment_numbering(items, evs) -> Verdict:
+    """Fragments of one Reported Frame Body (9.4.2.21.7): Fragment ID Numbers 0, 1, ...
+    with none missing or repeated, More Frame Body Fragments set on every fragment but
+    the last and clear on the last (as hostap's test_rrm_beacon_req_frame_body_fragmentation
+    also asserts)."""
+    nums = [fr[1] for _, _, fr in items]
+    more = [fr[2] for _, _, fr in items]
+    n = len(items)
+    want_more = [True] * (n - 1) + [False]
+    why = []
+    if nums != list(range(n)):
+        why.append(f"Fragment ID Numbers {nums}, expected {list(range(n))}")
+    if more != want_more:
+        why.append(f"More Frame Body Fragments {[int(m) for m in more]}, expected {[int(m) for m in want_more]}")
+    return check("BCN-BODY-FRAGMENTS", C.BEACON_REPORT, not why,
+                 f"fragments numbered 0..{n - 1}, More set on all but the last",
+                 "; ".join(why) or f"{n} fragment(s) numbered 0..{n - 1}, More set on all but the last", evs)
 
 
 def _last_indication(request: BeaconRequest, normal, ev) -> list[Verdict]:

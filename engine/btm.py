@@ -4,6 +4,12 @@ to a BTM request, then judge the real answer.
 The prediction is a set of allowed outcomes, never a single guess. Where the standard
 leaves the STA free (which candidate, whether to reject), everything it allows is in
 the set; what a well-behaved STA would pick is kept apart in `preferred_targets`.
+
+The scan view is the air: a listed candidate that is not on it is no acceptable target.
+A request whose candidate list is malformed (BTMRequest.problems) may go unanswered or be
+rejected; an accept must still name a decoded candidate on the air. ESS Disassociation
+Imminent without candidates may be accepted with Target BSSID 00:00:00:00:00:00 (see
+docs/calibration.md for the hostap test evidence).
 """
 from __future__ import annotations
 
@@ -13,9 +19,11 @@ from typing import Iterable
 from engine import candidates as cand
 from engine import clauses as C
 from engine.models import BTMRequest, BTMResponse
-from engine.verdict import FAIL, INFO, PASS, Verdict, check
+from engine.verdict import FAIL, INFO, PASS, REFERENCE_AP, Verdict, check
 
 TU = 1.024e-3  # seconds
+NO_BSSID = "00:00:00:00:00:00"
+MALFORMED = "IEEE 802.11-2020 9.4.2.36 (Neighbor Report element), 9.6.13.9 (BSS Transition Management Request)"
 
 
 @dataclass(frozen=True)
@@ -40,10 +48,14 @@ class Prediction:
     notes: tuple[str, ...] = ()
     strict_preference: bool = False
     current: str | None = None  # the BSS the request came from
+    # ESS Disassociation Imminent without candidates: status 0 with Target BSSID
+    # 00:00:00:00:00:00 (no BSS to name) is an acceptance of leaving (see predict).
+    accept_without_target: bool = False
+    malformed: tuple[str, ...] = ()  # the request's problems; then silence is acceptable
 
     @property
     def may_accept(self) -> bool:
-        return bool(self.accept_targets)
+        return bool(self.accept_targets) or self.accept_without_target
 
     def allowed_statuses(self) -> frozenset[int]:
         return self.reject_statuses | ({0} if self.may_accept else set())
@@ -79,9 +91,12 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
         if c.bssid == cur:
             continue
         if "btm" in c.sources:
-            targets.add(c.bssid)
             if not c.seen:
-                notes.append(f"{c.bssid} listed but not in the scan view: allowed if the DUT scans and finds it")
+                # the scan view is the air: a BSS that is not on it cannot be joined, so
+                # accepting a transition to it is no transition at all
+                notes.append(f"{c.bssid} listed but not on the air: not an acceptable target")
+                continue
+            targets.add(c.bssid)
         elif not request.abridged:
             targets.add(c.bssid)  # not listed, not abridged: no preference given, the STA may choose it
     ranked = sorted(((b, p) for b, p in listed.items() if p != 0), key=lambda bp: -(bp[1] or 0))
@@ -109,11 +124,25 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
         rejects = {s.reject_status}
         accept = frozenset()
         notes.append(f"DUT configured to reject with status {s.reject_status}")
-    should_roam = bool(request.disassoc_imminent or request.bss_term_included or request.request_mode & 0x10)
+    should_roam = bool(request.disassoc_imminent or request.bss_term_included or request.ess_disassoc_imminent)
     if should_roam and not accept:
         notes.append("disassociation imminent with no acceptable target: the DUT may be disassociated")
-    return Prediction(True, accept, frozenset(preferred & accept), frozenset(rejects), not (accept - {cur}),
-                      should_roam, stay_ok, valid, tuple(ranked), tuple(notes), s.strict_preference, cur)
+    # ESS Disassociation Imminent with no candidate list: the whole ESS is going away, so
+    # there is no BSS to transition to. wpa_supplicant accepts with status 0 and Target
+    # BSSID 00:00:00:00:00:00 (the field must be present with status 0, 9.6.13.10) and
+    # hostap's test_wnm_bss_tm_req asserts status 0 for it. No clause forbids accepting
+    # an ESS disassociation; status 8 (Leaving ESS) and the other rejects stay allowed.
+    no_target = request.ess_disassoc_imminent and not request.candidates and s.reject_status is None
+    if no_target:
+        notes.append("ESS disassociation imminent without candidates: status 0 with Target BSSID "
+                     f"{NO_BSSID} (accepting to leave) is allowed")
+    problems = tuple(request.problems)
+    if problems:
+        notes.append("malformed request (" + "; ".join(problems) + "): a reject status or no response "
+                     "is acceptable, an accept only toward a candidate that decoded and is on the air")
+    return Prediction(not problems, accept, frozenset(preferred & accept), frozenset(rejects),
+                      not (accept - {cur}), should_roam, stay_ok, valid, tuple(ranked), tuple(notes),
+                      s.strict_preference, cur, no_target, problems)
 
 
 def validate(request: BTMRequest, response: BTMResponse | None, prediction: Prediction,
@@ -121,9 +150,15 @@ def validate(request: BTMRequest, response: BTMResponse | None, prediction: Pred
     tl = timeline or Timeline()
     ev = tuple(evidence)
     out = []
+    if prediction.malformed:
+        out.append(Verdict("BTM-REQUEST-FORMAT", MALFORMED, INFO, "a well-formed BSS Transition Management Request",
+                           "; ".join(prediction.malformed), ev, "the reference AP sent a malformed request "
+                           "(a test stimulus when deliberate): a reject status or silence is acceptable",
+                           layer=REFERENCE_AP))
     if response is None:
         out.append(check("BTM-RESPONSE", C.BTM_REQUEST, not prediction.response_required,
                          "a BSS Transition Management Response" if prediction.response_required
+                         else "no response (the request is malformed)" if prediction.malformed
                          else "no response (BTM unsupported)", "no response", ev,
                          "A non-AP STA that supports BSS transition management shall respond to an "
                          "individually addressed BSS Transition Management Request frame"))
@@ -143,10 +178,15 @@ def validate(request: BTMRequest, response: BTMResponse | None, prediction: Pred
     out.append(check("BTM-TARGET-PRESENT", C.BTM_RESPONSE_FRAME, has_t == (st == 0),
                      "Target BSSID present iff status is 0",
                      f"status {st}, target {'present' if has_t else 'absent'}", ev))
-    if st == 0 and has_t:
+    if st == 0 and has_t and prediction.accept_without_target and response.target.lower() == NO_BSSID:
+        out.append(Verdict("BTM-TARGET-ALLOWED", C.BTM_RESPONSE_FRAME, PASS,
+                           f"a target, or {NO_BSSID} when the whole ESS is going away",
+                           f"target {NO_BSSID}", ev, "accepted ESS disassociation without naming a BSS"))
+    elif st == 0 and has_t:
         tgt = response.target.lower()
         out.append(check("BTM-TARGET-ALLOWED", C.BTM_REQUEST, tgt in prediction.accept_targets,
-                         f"target in {sorted(prediction.accept_targets) or 'nothing'}", f"target {tgt}", ev))
+                         f"target in {sorted(prediction.accept_targets) or 'nothing'}", f"target {tgt}", ev,
+                         "; ".join(n for n in prediction.notes if tgt in n)))
         if tgt in prediction.accept_targets and prediction.preferred_targets \
                 and tgt not in prediction.preferred_targets:
             out.append(Verdict("BTM-PREFERENCE", C.CANDIDATE_PREFERENCE,
@@ -180,7 +220,10 @@ def validate(request: BTMRequest, response: BTMResponse | None, prediction: Pred
     elif st != 0 and tl.response_t is not None:
         out.append(Verdict("BTM-NO-ROAM", C.BTM_RESPONSE, PASS, f"no move after status {st}", "stayed", ev))
     if st == 0 and tl.joined_bssid is None and tl.response_t is not None and tl.reassoc_t is None:
-        if has_t and prediction.current and response.target.lower() == prediction.current:
+        if has_t and prediction.accept_without_target and response.target.lower() == NO_BSSID:
+            out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, PASS, "no move: no BSS was named",
+                               "stayed until disassociated", ev))
+        elif has_t and prediction.current and response.target.lower() == prediction.current:
             out.append(Verdict("BTM-ROAM-TARGET", C.BTM_RESPONSE, PASS, "stay on the current BSS it accepted",
                                "stayed", ev))
         else:

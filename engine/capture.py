@@ -24,6 +24,15 @@ class CaptureError(ValueError):
     """The file cannot be read as a capture of 802.11 frames at all."""
 
 
+def _mac(b: bytes) -> str:
+    return ":".join(f"{x:02x}" for x in b)
+
+
+def _header_len(raw: bytes) -> int:
+    from engine.frames.header import header_len
+    return header_len(raw)
+
+
 @dataclass(frozen=True, slots=True)
 class Frame:
     index: int  # 1-based, as Wireshark numbers frames
@@ -33,6 +42,29 @@ class Frame:
     signal: int | None  # dBm, first antenna signal in radiotap
     raw: bytes  # 802.11 frame, radiotap and FCS stripped
     bad_fcs: bool = False  # radiotap Flags b6: the frame failed its FCS check
+
+    # The MAC header's addresses by name (IEEE 802.11-2020 9.3.3.2: in management frames
+    # Address 1 is the receiver/DA, Address 2 the transmitter/SA, Address 3 the BSSID).
+    # A frame too short for an address gives what it has, as the header reader would.
+    @property
+    def dst(self) -> str:
+        return _mac(self.raw[4:10])
+
+    @property
+    def src(self) -> str:
+        return _mac(self.raw[10:16])
+
+    @property
+    def addr3(self) -> str:
+        return _mac(self.raw[16:22])
+
+    @property
+    def body(self) -> bytes:
+        """The frame body after the MAC header (b"" when the header is incomplete)."""
+        try:
+            return self.raw[_header_len(self.raw):]
+        except ValueError:
+            return b""
 
 
 # radiotap fields in the default namespace: bit -> (alignment, size)

@@ -50,8 +50,9 @@ class Element(NamedTuple):
 
 
 def walk(buf: bytes, start: int = 0, end: int | None = None,
-         what: str = "frame") -> Iterator[Element]:
-    """Yield the elements of buf[start:end] in order.
+         what: str = "frame", unit: str = "element") -> Iterator[Element]:
+    """Yield the elements of buf[start:end] in order. `unit` is "subelement" when
+    walking subelements, whose IDs are not element IDs (errors then say "subelement N").
 
     Raises MalformedFrame, after yielding every whole element before it, for an
     element whose length runs past `end` or a lone trailing octet.
@@ -66,18 +67,19 @@ def walk(buf: bytes, start: int = 0, end: int | None = None,
         eid = buf[pos]
         length = buf[pos + 1]
         if pos + 2 + length > end:
-            raise MalformedFrame(f"{name(eid)} length {length} exceeds {what} "
+            label = name(eid) if unit == "element" else f"{unit} {eid}"
+            raise MalformedFrame(f"{label} length {length} exceeds {what} "
                                  f"({end - pos - 2} octets left at offset {pos})")
         yield Element(pos, eid, buf[pos + 2:pos + 2 + length])
         pos += 2 + length
 
 
 def split(buf: bytes, start: int = 0, end: int | None = None,
-          what: str = "frame") -> tuple[list[Element], MalformedFrame | None]:
+          what: str = "frame", unit: str = "element") -> tuple[list[Element], MalformedFrame | None]:
     """All whole elements, plus the problem that stopped the walk (or None)."""
     out: list[Element] = []
     try:
-        for e in walk(buf, start, end, what):
+        for e in walk(buf, start, end, what, unit):
             out.append(e)
     except MalformedFrame as err:
         return out, err

@@ -30,6 +30,13 @@ class BTMRequest:
     candidates: tuple[NeighborEntry, ...] = ()
     bss_termination: bytes | None = None  # BSS Termination Duration subelement body
     url: str | None = None
+    # What is malformed in the candidate list, one sentence each; the entries above are
+    # those that could be decoded. Empty for a well-formed request.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
 
     @property
     def pref_list(self) -> bool:
@@ -46,6 +53,10 @@ class BTMRequest:
     @property
     def bss_term_included(self) -> bool:
         return bool(self.request_mode & 0x08)
+
+    @property
+    def ess_disassoc_imminent(self) -> bool:
+        return bool(self.request_mode & 0x10)
 
 
 @dataclass(frozen=True)
@@ -83,6 +94,17 @@ class BeaconRequest:
     last_indication: bool = False
     dialog_token: int | None = None  # of the Radio Measurement Request frame
     request_mode: int = 0  # measurement request mode bits
+    # Beacon Reporting subelement (id 1): Reporting Condition (Table 9-107; 0 = a report
+    # after each measurement) and Threshold/Offset. None when the subelement is absent.
+    reporting_condition: int | None = None
+    reporting_threshold: int | None = None
+    # Why the request is malformed (subelement lengths, duplicates, reserved values), one
+    # sentence each; the fields above hold what could be decoded. Empty when well-formed.
+    problems: tuple[str, ...] = ()
+
+    @property
+    def malformed(self) -> bool:
+        return bool(self.problems)
 
 
 @dataclass(frozen=True)
@@ -104,6 +126,24 @@ class BeaconReport:
     frame_body_fragment: bytes | None = None  # subelement 2
     last_indication: bool | None = None  # subelement 164, None when absent
     measurement_token: int | None = None  # of the Measurement Report element; token above is the frame's dialog token
+
+    @property
+    def empty(self) -> bool:
+        """A report with no beacon report fields: what a STA sends (mode 0) when no BSS
+        matched the request, or a late/incapable/refused report without a body."""
+        return self.bssid in ("", "00:00:00:00:00:00") and self.frame_body is None
+
+    @property
+    def fragment(self) -> tuple[int, int, bool] | None:
+        """Reported Frame Body Fragment ID subelement (id 2, 9.4.2.21.7): Beacon Report ID
+        (octet 0), then Fragment ID Number (b0-b6) and More Frame Body Fragments (b7) of
+        octet 1. None when absent; ValueError when not 2 octets."""
+        if self.frame_body_fragment is None:
+            return None
+        f = bytes(self.frame_body_fragment)
+        if len(f) != 2:
+            raise ValueError(f"Reported Frame Body Fragment ID of {len(f)} octets, expected 2")
+        return f[0], f[1] & 0x7F, bool(f[1] & 0x80)
 
 
 @dataclass(frozen=True)

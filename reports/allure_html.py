@@ -77,9 +77,32 @@ def strip_analytics(page: str) -> str:
     return _GTAG.sub("", page)
 
 
-def build(run_dir: str | Path, *, timeout: float = 600, root: Path = ROOT) -> Path:
-    """Write run_dir/allure-report.html from run_dir/allure-results. Raises AllureError."""
+HISTORY = "allure-history.jsonl"
+
+
+def previous_run(run_dir: Path) -> Path | None:
+    """The newest sibling run folder older than run_dir (by name: UTC stamps sort) with an
+    Allure history, or None."""
+    run_dir = Path(run_dir).resolve()
+    older = sorted(p for p in run_dir.parent.iterdir()
+                   if p.is_dir() and not p.is_symlink() and p.name < run_dir.name and (p / HISTORY).is_file())
+    return older[-1] if older else None
+
+
+def build(run_dir: str | Path, *, timeout: float = 600, root: Path = ROOT, history_from: Path | None = None) -> Path:
+    """Write run_dir/allure-report.html from run_dir/allure-results. Raises AllureError.
+
+    Allure 3 keeps its history (the trend charts) in a JSONL file it appends each report's
+    results to: run_dir/allure-history.jsonl starts as a copy of history_from's (the previous
+    run's), so the trends carry on; without one it starts empty. allure-results is not touched.
+    """
     run_dir = Path(run_dir)
+    history = run_dir / HISTORY
+    prev = Path(history_from) / HISTORY if history_from else None
+    if prev is not None and prev.is_file():
+        shutil.copyfile(prev, history)
+    else:
+        history.unlink(missing_ok=True)  # a rebuild must not count this run twice
     results = run_dir / "allure-results"
     if not any(results.glob("*-result.json")):
         raise AllureError(f"{results}: no Allure results (run the suite with allure-pytest installed)")
@@ -94,6 +117,7 @@ def build(run_dir: str | Path, *, timeout: float = 600, root: Path = ROOT) -> Pa
         cfg.write_text(json.dumps({
             "name": f"roamcert {run_dir.name}",
             "output": str(out),
+            "historyPath": str(history.resolve()),
             "plugins": {"awesome": {"options": {
                 "singleFile": True, "reportName": f"roamcert {run_dir.name}", "reportLanguage": "en",
                 "groupBy": ["epic", "feature", "story"]}}},

@@ -1,35 +1,89 @@
-"""The certification report: runs/<id>/certificate.html, one file that opens offline.
+"""The certification report of one DUT: runs/<id>/certificate-<dut>.html (and .pdf).
 
-Inline CSS and inline SVG timelines, no external URL; one tiny inline script unfolds
-every case for printing. Every string that
-came from a DUT, the air or a log goes through esc().
+Rendered from Jinja2 templates (reports/templates/) with autoescaping on: every string
+that came from a DUT, the air or a log is text. Inline CSS and inline SVG timelines, no
+external URL; one tiny inline script unfolds every case for printing. The certificate
+states the profile (id, version, SHA-256), the verdict under it (reports.profile), the
+known finding of each failure, the layer of every FAIL, and the manifest hash
+(reports.manifest) that anchors the evidence.
+
+A run with several DUTs gets one certificate per DUT and index.html linking them
+(reports.publish builds them all); a case recorded without a DUT goes to certificate.html.
 """
 from __future__ import annotations
 
-import html
-import json
 import re
 from collections import OrderedDict
+from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
 
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from reports import metrics as mx
+from reports import profile as pf
 from reports import summary as sm
 
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 _ORDER = {"error": 0, "failed": 1, "skipped": 2, "passed": 3}
 _BADGE = {"passed": "PASSED", "failed": "FAILED", "skipped": "SKIPPED", "error": "ERROR"}
 
 
-def esc(v) -> str:
-    if v is None:
-        return ""
-    if not isinstance(v, str):
-        v = json.dumps(v, default=str, ensure_ascii=False) if isinstance(v, (dict, list)) else str(v)
-    return html.escape(v, quote=True)
+def _vclass(v) -> str:
+    """A CSS class from a verdict word: letters and dashes only."""
+    return re.sub(r"[^a-z-]", "", str(v).lower().split(" ")[0])
 
 
-def _kv_table(rows, cls="kv") -> str:
-    body = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows)
-    return f'<table class="{cls}">{body}</table>' if body else '<p class="muted">none recorded</p>'
+def css_string(text: str) -> Markup:
+    """A CSS string literal: quotes, backslashes, newlines and '<' escaped (no </style> break-out)."""
+    out = []
+    for ch in str(text):
+        if ch == "\n":
+            out.append("\\a ")  # a line break in CSS content (with white-space: pre)
+        elif ch in '"\\<>&' or ord(ch) < 0x20 or ord(ch) == 0x7f:
+            out.append(f"\\{ord(ch):x} ")
+        else:
+            out.append(ch)
+    return Markup('"' + "".join(out) + '"')
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
+                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+    env.filters.update(vclass=_vclass, anchor=sm.anchor, fmt=lambda x: mx.fmt(float(x)),
+                       unit=lambda n: mx.UNITS.get(n, ""), metric_title=lambda n: mx.TITLES.get(n, n))
+    return env
+
+
+def file_name(dut: str, suffix: str = ".html") -> str:
+    """certificate-<dut>.html; certificate.html for cases recorded without a DUT."""
+    return f"certificate-{sm.anchor(dut)}{suffix}" if dut else f"certificate{suffix}"
+
+
+def dut_names(data: dict) -> list[str]:
+    """The DUTs of a run, in order of first appearance among its cases (then identities)."""
+    out: list[str] = []
+    for c in data.get("cases") or []:
+        d = str(c.get("dut") or "")
+        if d not in out:
+            out.append(d)
+    for ident in (data.get("run") or {}).get("duts") or []:
+        d = str(ident.get("name") if isinstance(ident, dict) else ident)
+        if d and d not in out and not any(c.get("dut") for c in data.get("cases") or [] if str(c.get("dut")) == d):
+            out.append(d)
+    named = [d for d in out if d]
+    # Cases recorded without a DUT (plain tests beside the suite) get no certificate of their
+    # own when DUTs exist; index.html lists them.
+    return named or [""]
+
+
+def identity(run: dict, dut: str) -> dict | None:
+    for d in run.get("duts") or ([run["dut"]] if run.get("dut") else []):
+        ident = d if isinstance(d, dict) else {"name": d}
+        if str(ident.get("name") or "") == dut:
+            return ident
+    return None
 
 
 def _capabilities() -> dict:
@@ -40,85 +94,32 @@ def _capabilities() -> dict:
         return {}
 
 
-def _overall(run: dict, totals: dict, n: int) -> tuple[str, str]:
-    if n == 0:
-        return "NO RESULTS", "bad"
-    if run.get("interrupted") or run.get("complete") is False:
-        return "INCOMPLETE RUN", "bad"
-    if totals.get("failed") or totals.get("error"):
-        return "NOT CONFORMANT", "bad"
-    return "CONFORMANT", "good"
-
-
-def _dut_section(duts) -> str:
+def _dut_context(ident: dict | None):
+    if ident is None:
+        return None
     caps = _capabilities()
-    if not duts:
-        return '<p class="muted">No DUT identity was recorded.</p>'
-    out = []
-    for d in duts:
-        if not isinstance(d, dict):
-            d = {"name": d}
-        declared = d.get("capabilities") or []
-        if isinstance(declared, str):
-            declared = [declared]
-        declared = [str(c) for c in declared]
-        rows = [("Name", esc(d.get("name"))), ("MAC", f'<code>{esc(d.get("mac"))}</code>')]
-        for key, label in (("firmware", "Firmware"), ("version", "Version")):
-            if d.get(key):
-                rows.append((label, esc(d.get(key))))
-        for k, v in d.items():
-            if k not in ("name", "mac", "firmware", "version", "capabilities"):
-                rows.append((k, esc(v)))
-        cap_rows = "".join(
-            f'<tr><td><code>{esc(c)}</code></td><td class="{"yes" if c in declared else "no"}">'
-            f'{"declared" if c in declared else "not declared"}</td><td>{esc(caps.get(c, ""))}</td></tr>'
-            for c in list(caps) + [c for c in declared if c not in caps])
-        out.append(f'<div class="dut">{_kv_table(rows)}'
-                   f'<table class="grid caps"><tr><th>Capability</th><th>Status</th><th>Meaning</th></tr>'
-                   f'{cap_rows}</table></div>')
-    return "".join(out)
+    declared = ident.get("capabilities") or []
+    if isinstance(declared, str):
+        declared = [declared]
+    declared = [str(c) for c in declared]
+    rows = [("Name", ident.get("name")), ("MAC", ident.get("mac"))]
+    for key, label in (("firmware", "Firmware"), ("version", "Version")):
+        if ident.get(key):
+            rows.append((label, ident.get(key)))
+    rows += [(k, _text(v)) for k, v in ident.items() if k not in ("name", "mac", "firmware", "version", "capabilities")]
+    return {"rows": rows,
+            "caps": [{"name": c, "declared": c in declared, "meaning": caps.get(c, "")}
+                     for c in list(caps) + [c for c in declared if c not in caps]]}
 
 
-def _counts_row(label_html: str, cs: list[dict]) -> str:
-    t = sm.totals(cs)
-    cells = "".join(f'<td class="num {k if t[k] else ""}">{t[k]}</td>' for k in sm.OUTCOMES)
-    return f"<tr><td>{label_html}</td>{cells}<td class='num'>{len(cs)}</td></tr>"
+def _text(v) -> str:
+    import json
 
-
-def _family_table(cases) -> str:
-    fams: OrderedDict[str, list] = OrderedDict()
-    for c in cases:
-        fams.setdefault(c.get("family") or "(none)", []).append(c)
-    head = "<tr><th>Family</th><th>Passed</th><th>Failed</th><th>Skipped</th><th>Error</th><th>Total</th></tr>"
-    rows = "".join(_counts_row(esc(f), cs) for f, cs in fams.items())
-    return f'<table class="grid">{head}{rows}{_counts_row("<b>All</b>", cases)}</table>'
-
-
-def _req_table(cases) -> str:
-    reqs: OrderedDict[str, list] = OrderedDict()
-    for c in cases:
-        for r in c.get("requirements") or []:
-            reqs.setdefault(str(r), []).append(c)
-    if not reqs:
-        return '<p class="muted">No requirement was named by the cases.</p>'
-    rows = []
-    for r, cs in sorted(reqs.items()):
-        worst = min((c.get("verdict", "error") for c in cs), key=lambda v: _ORDER.get(v, 0))
-        if all(c.get("verdict") == "skipped" for c in cs):
-            status = "not tested"
-        else:
-            status = _BADGE.get(worst, worst).lower() if worst != "skipped" else "passed"
-        items = []
-        for c in sorted(cs, key=lambda c: _ORDER.get(c.get("verdict"), 0)):
-            why = f' — {esc(c.get("reason"))}' if c.get("reason") and c.get("verdict") != "passed" else ""
-            items.append(f'<li><a href="#case-{esc(_case_anchor(c))}">{esc(c["case_id"])}</a>'
-                         f'{" [" + esc(c.get("dut")) + "]" if c.get("dut") else ""} '
-                         f'<span class="v {esc(c.get("verdict"))}">{esc(c.get("verdict"))}</span>{why}</li>')
-        rows.append(f'<tr id="req-{esc(sm.anchor(r))}"><td>{esc(r)}</td>'
-                    f'<td><span class="v {status.split()[0]}">{esc(status)}</span></td>'
-                    f'<td><ul class="plain">{"".join(items)}</ul></td></tr>')
-    return ('<table class="grid"><tr><th>Requirement</th><th>Result</th><th>Cases</th></tr>'
-            + "".join(rows) + "</table>")
+    if v is None:
+        return ""
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, default=str, ensure_ascii=False)
+    return str(v)
 
 
 def _case_anchor(c: dict) -> str:
@@ -140,12 +141,10 @@ def _evidence_href(path: str, run_dir: Path) -> str | None:
 
 _SVG_BAD = re.compile(r"<\s*(script|foreignObject|iframe|image|style)|\son\w+\s*="
                       r"|href\s*=\s*([\"']?)\s*(?![\s\"'#])|url\(\s*([\"']?)\s*(?![\s\"'#])", re.I)
-
-
 _MPL_STYLE = re.compile(r"<style[^>]*>\s*\*\s*\{[^<{}]*\}\s*</style>")
 
 
-def _svg_inline(text: str) -> str | None:
+def svg_inline(text: str) -> str | None:
     i = text.find("<svg")
     if i < 0:
         return None
@@ -157,185 +156,171 @@ def _svg_inline(text: str) -> str | None:
     return text
 
 
-def _timelines(c: dict, run_dir: Path) -> str:
+def _timelines(c: dict, run_dir: Path) -> list[dict]:
     out = []
     for t in c.get("timelines") or []:
         href = _evidence_href(t, run_dir)
         p = run_dir / t if not Path(t).is_absolute() else Path(t)
         svg = None
         if href and p.is_file():
-            svg = _svg_inline(p.read_text(encoding="utf-8", errors="replace"))
+            svg = svg_inline(p.read_text(encoding="utf-8", errors="replace"))
         if svg:
-            out.append(f'<figure class="timeline">{svg}</figure>')
+            out.append({"svg": Markup(svg), "href": href, "name": t})
         elif href:
-            out.append(f'<p><a href="{href}">{esc(t)}</a> (timeline not inlined)</p>')
+            out.append({"svg": None, "href": href, "name": t})
     if not out and c.get("roams"):
         from reports import timeline
 
         for i, roam in enumerate(c["roams"], 1):
             try:
-                out.append(f'<figure class="timeline">{timeline.svg(roam)}</figure>')
+                svg = svg_inline(timeline.svg(roam))
+                out.append({"svg": Markup(svg) if svg else None, "href": None,
+                            "name": "" if svg else f"roam {i}: timeline not inlined"})
             except Exception as e:  # bad roam data is shown as such, never a traceback
-                out.append(f'<p class="muted">roam {i}: no timeline: {esc(e)}</p>')
-    return "".join(out)
+                out.append({"svg": None, "href": None, "name": f"roam {i}: no timeline: {e}"})
+    return out
 
 
-def _verdicts(vs) -> str:
-    if not vs:
-        return '<p class="muted">The oracle gave no verdict.</p>'
-    rows = []
-    for v in vs:
-        st = str(v.get("status", ""))
-        ev = ", ".join(str(e) for e in v.get("evidence") or [])
-        msg = f'<div class="msg">{esc(v.get("message"))}</div>' if v.get("message") else ""
-        rows.append(f'<tr class="{esc(st)}"><td><span class="v {esc(st)}">{esc(st.upper())}</span></td>'
-                    f'<td><code>{esc(v.get("rule"))}</code></td><td>{esc(v.get("clause"))}</td>'
-                    f'<td>{esc(v.get("expected"))}</td><td>{esc(v.get("observed"))}{msg}</td>'
-                    f'<td class="ev">{esc(ev)}</td></tr>')
-    return ('<table class="grid verdicts"><tr><th>Status</th><th>Rule</th><th>Clause</th><th>Expected</th>'
-            '<th>Observed</th><th>Evidence</th></tr>' + "".join(rows) + "</table>")
+def _case_context(c: dict, run_dir: Path) -> dict:
+    v = str(c.get("verdict", "error"))
+    verdicts = []
+    for x in c.get("verdicts") or []:
+        if not isinstance(x, dict):
+            continue
+        verdicts.append({"status": str(x.get("status", "")), "rule": x.get("rule"), "clause": x.get("clause"),
+                         "layer": x.get("layer") or "DUT", "expected": x.get("expected"),
+                         "observed": x.get("observed"), "message": x.get("message"),
+                         "evidence": ", ".join(str(e) for e in x.get("evidence") or [])})
+    evidence = []
+    for att in c.get("attachments") or []:
+        evidence.append({"href": _evidence_href(str(att.get("path", "")), run_dir), "name": att.get("name"),
+                         "path": att.get("path"), "mime": att.get("mime")})
+    metrics = c.get("metrics") if isinstance(c.get("metrics"), dict) else {}
+    return {"anchor": _case_anchor(c), "verdict": v, "badge": _BADGE.get(v, v), "case_id": c.get("case_id"),
+            "title": c.get("title"), "dut": c.get("dut"),
+            "path": " / ".join(str(x) for x in (c.get("family"), c.get("feature"), c.get("story")) if x),
+            "requirements": [str(r) for r in c.get("requirements") or []], "severity": c.get("severity"),
+            "duration": float(c.get("duration_s") or 0), "nodeid": c.get("nodeid"),
+            "needs": [str(n) for n in c.get("needs") or []], "reason": c.get("reason"),
+            "findings": c.get("known_findings") or [], "verdicts": verdicts,
+            "metrics": [(k, _text(m)) for k, m in metrics.items()],
+            "timelines": _timelines(c, run_dir), "evidence": evidence,
+            "steps": [{"status": s.get("status"), "name": s.get("name")} for s in c.get("steps") or []
+                      if isinstance(s, dict)]}
 
 
-def _case(c: dict, run_dir: Path) -> str:
-    v = c.get("verdict", "error")
-    reqs = ", ".join(f'<a href="#req-{esc(sm.anchor(r))}">{esc(r)}</a>' for r in c.get("requirements") or [])
-    meta = [("Family / feature / story", esc(" / ".join(x for x in (c.get("family"), c.get("feature"),
-                                                                     c.get("story")) if x))),
-            ("Requirements", reqs or '<span class="muted">none</span>'),
-            ("DUT", esc(c.get("dut"))), ("Severity", esc(c.get("severity"))),
-            ("Duration", f'{float(c.get("duration_s") or 0):.2f} s'),
-            ("Test", f'<code>{esc(c.get("nodeid"))}</code>')]
-    if c.get("needs"):
-        meta.append(("Needs", esc(", ".join(map(str, c["needs"])))))
-    reason = (f'<div class="reason {esc(v)}"><b>{esc(_BADGE.get(v, v))}:</b> <pre>{esc(c.get("reason"))}</pre></div>'
-              if c.get("reason") else "")
-    metrics = ""
-    if c.get("metrics"):
-        metrics = "<h4>Measurements</h4>" + _kv_table([(k, esc(m)) for k, m in c["metrics"].items()])
-    ev = []
-    for a in c.get("attachments") or []:
-        href = _evidence_href(str(a.get("path", "")), run_dir)
-        name = esc(a.get("name"))
-        mime = esc(a.get("mime"))
-        if href:
-            ev.append(f'<li><a href="{href}">{name}</a> <span class="muted">{esc(a.get("path"))} · {mime}</span></li>')
+def _families(cases) -> list:
+    fams: OrderedDict[str, list] = OrderedDict()
+    for c in cases:
+        fams.setdefault(c.get("family") or "(none)", []).append(c)
+    rows = [(f, sm.totals(cs), len(cs)) for f, cs in fams.items()]
+    return rows + [("All", sm.totals(cases), len(cases))]
+
+
+def _requirements(cases) -> list[dict]:
+    reqs: OrderedDict[str, list] = OrderedDict()
+    for c in cases:
+        for r in c.get("requirements") or []:
+            reqs.setdefault(str(r), []).append(c)
+    out = []
+    for r, cs in sorted(reqs.items()):
+        worst = min((c.get("verdict", "error") for c in cs), key=lambda v: _ORDER.get(v, 0))
+        if all(c.get("verdict") == "skipped" for c in cs):
+            status = "not tested"
         else:
-            ev.append(f'<li>{name} <span class="muted">{esc(a.get("path"))} (not in the run folder) · {mime}</span></li>')
-    evidence = f'<h4>Evidence</h4><ul class="plain">{"".join(ev)}</ul>' if ev else ""
-    steps = ""
-    if c.get("steps"):
-        items = "".join(f'<li><span class="v {esc(s.get("status"))}">{esc(s.get("status"))}</span> '
-                        f'{esc(s.get("name"))}</li>' for s in c["steps"])
-        steps = f'<h4>Steps</h4><ol class="steps">{items}</ol>'
-    tl = _timelines(c, run_dir)
-    tl = f"<h4>Roam timeline</h4>{tl}" if tl else ""
-    open_ = "" if v == "passed" else " open"
-    return (f'<details class="case {esc(v)}" id="case-{esc(_case_anchor(c))}"{open_}>'
-            f'<summary><span class="v {esc(v)}">{esc(_BADGE.get(v, v))}</span> '
-            f'<b>{esc(c.get("case_id"))}</b> {esc(c.get("title"))}'
-            f'{" <span class=muted>[" + esc(c.get("dut")) + "]</span>" if c.get("dut") else ""}</summary>'
-            f'<div class="body">{_kv_table(meta)}{reason}<h4>Verdicts</h4>{_verdicts(c.get("verdicts"))}'
-            f'{metrics}{tl}{steps}{evidence}</div></details>')
+            status = _BADGE.get(worst, worst).lower() if worst != "skipped" else "passed"
+        items = [{"anchor": _case_anchor(c), "case_id": c["case_id"], "verdict": c.get("verdict"),
+                  "why": c.get("reason") if c.get("reason") and c.get("verdict") != "passed" else ""}
+                 for c in sorted(cs, key=lambda c: _ORDER.get(c.get("verdict"), 0))]
+        out.append({"name": r, "status": status, "cases": items})
+    return out
 
 
-_CSS = """
-*{box-sizing:border-box}
-body{font:13px/1.45 "DejaVu Sans",Helvetica,Arial,sans-serif;color:#1d2329;margin:0;background:#fff}
-main{max-width:1180px;margin:0 auto;padding:28px 32px}
-h1{font-size:22px;margin:0}h2{font-size:16px;border-bottom:2px solid #1d2329;padding-bottom:3px;margin:28px 0 10px}
-h3{font-size:14px;margin:16px 0 6px}h4{font-size:12.5px;margin:14px 0 5px;color:#37474f}
-header.top{display:flex;justify-content:space-between;align-items:flex-start;border-bottom:3px double #1d2329;padding-bottom:12px}
-.sub{color:#555;margin-top:4px}
-.stamp{border:3px solid;padding:8px 16px;font-size:18px;font-weight:bold;letter-spacing:1px;text-align:center;border-radius:4px}
-.stamp.good{color:#1b5e20;border-color:#1b5e20}.stamp.bad{color:#b00020;border-color:#b00020}
-.stamp small{display:block;font-size:11px;font-weight:normal;letter-spacing:0;color:#333}
-table{border-collapse:collapse;margin:4px 0 8px}
-table.kv th{text-align:left;font-weight:600;padding:2px 14px 2px 0;vertical-align:top;color:#37474f;white-space:nowrap}
-table.kv td{padding:2px 0;vertical-align:top;word-break:break-word}
-table.grid{width:100%}table.grid th,table.grid td{border:1px solid #cfd6dd;padding:4px 7px;vertical-align:top;text-align:left}
-table.grid th{background:#eef1f4;font-weight:600}
-td.num{text-align:right;width:70px}td.num.failed,td.num.error{color:#b00020;font-weight:bold}
-td.yes{color:#1b5e20}td.no{color:#888}
-table.verdicts td{word-break:break-word}td.ev{font-family:monospace;font-size:11.5px}
-tr.fail td{background:#fdecee}
-.cols{display:grid;grid-template-columns:1fr 1fr;gap:24px}
-.v{display:inline-block;font-size:10.5px;font-weight:bold;padding:1px 6px;border-radius:3px;text-transform:uppercase;border:1px solid}
-.v.passed,.v.pass{color:#1b5e20;border-color:#1b5e20}.v.failed,.v.fail,.v.error{color:#fff;background:#b00020;border-color:#b00020}
-.v.skipped,.v.not{color:#8a6d00;border-color:#c9a400}.v.info{color:#0d47a1;border-color:#0d47a1}
-details.case{border:1px solid #cfd6dd;border-left:5px solid #1b5e20;margin:8px 0;border-radius:3px;page-break-inside:avoid}
-details.case.failed,details.case.error{border-left-color:#b00020}details.case.skipped{border-left-color:#c9a400}
-details.case summary{cursor:pointer;padding:6px 10px;background:#f6f7f9}
-details.case .body{padding:6px 12px 10px}
-.reason pre{white-space:pre-wrap;margin:4px 0;font-size:12px;background:#fafafa;border:1px solid #e3e3e3;padding:6px}
-figure.timeline{margin:6px 0;overflow-x:auto}figure.timeline svg{max-width:100%;height:auto}
-ul.plain{list-style:none;padding-left:0;margin:2px 0}ol.steps{margin:2px 0;padding-left:22px}
-.muted{color:#777}code{font-size:12px}a{color:#0d47a1}
-.sign{display:grid;grid-template-columns:1fr 1fr 1fr;gap:28px;margin-top:36px}
-.sign div{border-top:1px solid #1d2329;padding-top:4px;color:#555;font-size:11.5px}
-footer{margin-top:28px;color:#777;font-size:11px;border-top:1px solid #cfd6dd;padding-top:6px}
-@media print{main{padding:0;max-width:none}details.case{break-inside:avoid}a{color:inherit;text-decoration:none}
- @page{size:A4;margin:14mm}}
-"""
+def profile_for(data: dict, asked: str | Path | None = None) -> tuple[pf.Profile | None, list[str]]:
+    """The profile to judge a run by: the one asked for, else the one the run recorded.
+    Returns it and notes for the certificate (e.g. the file changed since the run)."""
+    notes = []
+    rec = (data.get("run") or {}).get("profile")
+    if asked is None and not rec:
+        return None, []
+    name = asked or (rec.get("id") if isinstance(rec, dict) else rec)
+    prof = pf.load(name)
+    if asked is None and isinstance(rec, dict) and rec.get("sha256") and rec["sha256"] != prof.sha256:
+        notes.append(f"The profile file changed since the run: the run recorded {rec.get('id')} "
+                     f"{rec.get('version')} (SHA-256 {rec['sha256']}); judged here by the current file.")
+    if asked is not None and isinstance(rec, dict) and rec.get("id") and rec.get("id") != prof.id:
+        notes.append(f"The run was made under profile {rec.get('id')}; this certificate judges it by {prof.id}.")
+    return prof, notes
 
 
-# Passed cases start folded on screen; paper gets every case unfolded.
-_PRINT_OPEN = ("<script>addEventListener('beforeprint',function(){document.querySelectorAll('details')"
-               ".forEach(function(d){d.open=true})})</script>")
-
-
-def render(data: dict, run_dir: Path) -> str:
-    """The certificate HTML for a loaded summary."""
+def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, manifest_hash: str | None = None,
+            profile_notes=(), all_open: bool = False) -> dict:
     run = data.get("run") or {}
-    cases = data.get("cases") or []
-    totals = sm.totals(cases)
-    verdict, tone = _overall(run, totals, len(cases))
-    duts = run.get("duts") or ([run["dut"]] if run.get("dut") else [])
-    names = ", ".join(str(d.get("name") if isinstance(d, dict) else d) for d in duts) or "unknown DUT"
-    lab = run.get("lab") or {}
-    meta_rows = [("Run", esc(run.get("id"))), ("Start (UTC)", esc(run.get("start"))),
-                 ("End (UTC)", esc(run.get("end") or "not finished")),
-                 ("Duration", f'{float(run.get("duration_s") or 0):.1f} s'),
-                 ("Command", f'<code>{esc(run.get("command"))}</code>'),
-                 ("Suite revision", f'<code>{esc(run.get("git_rev") or "unknown")}</code>')]
+    cases = [c for c in data.get("cases") or [] if str(c.get("dut") or "") == dut]
+    for c in cases:
+        if c.get("verdict") == "failed" and "known_findings" not in c:
+            sm.label_findings(c)  # summaries written before the registry existed
+    ident = identity(run, dut)
+    a = pf.assess(cases, profile, dut, ident, run)
     known = {"id", "start", "end", "duration_s", "command", "git_rev", "duts", "dut", "lab", "versions",
-             "interrupted", "complete"}
-    meta_rows += [(k, esc(v)) for k, v in run.items() if k not in known]
-    versions = run.get("versions") or {}
-    skipped = [c for c in cases if c.get("verdict") == "skipped"]
-    skip_note = ""
-    if verdict == "CONFORMANT" and skipped:
-        skip_note = f"<small>{len(skipped)} case(s) not applicable (skipped)</small>"
-    body = f"""
-<header class="top">
- <div><h1>Wi-Fi Roaming Conformance Report</h1>
-  <div class="sub">roamcert · 802.11k / 802.11v / 802.11r / Native 802.11 roaming indications</div>
-  <div class="sub">Device under test: <b>{esc(names)}</b> · run <code>{esc(run.get("id"))}</code></div></div>
- <div class="stamp {tone}">{verdict}<small>{totals["passed"]} passed · {totals["failed"]} failed ·
-  {totals["skipped"]} skipped · {totals["error"]} error</small>{skip_note}</div>
-</header>
-<h2>Device under test</h2>{_dut_section(duts)}
-<div class="cols"><div><h2>Lab</h2>{_kv_table([(k, esc(v)) for k, v in lab.items()])}</div>
-<div><h2>Run</h2>{_kv_table(meta_rows)}<h3>Versions</h3>{_kv_table([(k, esc(v)) for k, v in versions.items()])}</div></div>
-<h2>Summary by family</h2>{_family_table(cases)}
-<h2>Summary by requirement</h2>{_req_table(cases)}
-<h2>Cases</h2>{"".join(_case(c, run_dir) for c in cases) or '<p class="muted">No case ran.</p>'}
-<div class="sign"><div>Tested by (name, signature)</div><div>Reviewed by (name, signature)</div><div>Date</div></div>
-<footer>Verdicts come from the roamcert reference engine; each names its source clause (IEEE 802.11-2020 or
-the Native 802.11 General Roaming Operation Guidelines). Evidence links are relative to the run folder.</footer>"""
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f'<title>Roaming conformance — {esc(names)} — {esc(run.get("id"))}</title>'
-            f"<style>{_CSS}</style></head><body><main>{body}</main>{_PRINT_OPEN}</body></html>\n")
+             "interrupted", "complete", "profile"}
+    run_rows = [("Run", run.get("id")), ("Start (UTC)", run.get("start")),
+                ("End (UTC)", run.get("end") or "not finished"),
+                ("Duration", f'{float(run.get("duration_s") or 0):.1f} s'),
+                ("Command", run.get("command")), ("Suite revision", run.get("git_rev") or "unknown")]
+    run_rows += [(k, _text(v)) for k, v in run.items() if k not in known]
+    # Two lines: a 64-digit hash does not fit beside the rest on A4.
+    footer = ("profile " + (f"{profile.id} {profile.version}" if profile else "none")
+              + f" · DUT {dut or 'unknown'} · run {run.get('id') or ''}"
+              + f"\nmanifest SHA-256 {manifest_hash or 'not sealed'}")
+    ctx_cases = [_case_context(c, run_dir) for c in cases]
+    return {"run": {"id": run.get("id")}, "dut_name": dut, "dut": _dut_context(ident), "a": a, "profile": profile,
+            "profile_notes": list(profile_notes), "manifest_hash": manifest_hash, "totals": sm.totals(cases),
+            "not_applicable": sum(1 for c in cases if c.get("verdict") == "skipped")
+            if a.verdict != pf.NOT_CONFORMANT else 0,
+            "lab": [(k, _text(v)) for k, v in (run.get("lab") or {}).items()],
+            "run_rows": run_rows, "versions": [(k, _text(v)) for k, v in (run.get("versions") or {}).items()],
+            "families": _families(cases), "outcomes": sm.OUTCOMES, "requirements": _requirements(cases),
+            "requirement_names": {str(r) for c in cases for r in c.get("requirements") or []},
+            "cases": ctx_cases, "anchors": {str(c.get("case_id")): _case_anchor(c) for c in cases},
+            "css": Markup((TEMPLATES / "certificate.css").read_text(encoding="utf-8")),
+            "css_footer": css_string(footer), "all_open": all_open,
+            "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
-def build(run_dir: str | Path) -> Path:
-    """Write run_dir/certificate.html from run_dir/summary.json. Raises summary.SummaryError."""
+def render(data: dict, run_dir: Path, dut: str | None = None, profile: pf.Profile | None = None,
+           manifest_hash: str | None = None, profile_notes=(), all_open: bool = False) -> str:
+    """The certificate HTML of one DUT of a loaded summary (the only DUT when dut is None)."""
+    if dut is None:
+        names = dut_names(data)
+        if len(names) != 1:
+            raise ValueError(f"the run has {len(names)} DUTs ({', '.join(names)}): say which")
+        dut = names[0]
+    html = environment().get_template("certificate.html.j2").render(
+        **context(data, Path(run_dir), dut, profile, manifest_hash, profile_notes, all_open))
+    return html
+
+
+def write_text_atomic(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def build(run_dir: str | Path, dut: str | None = None, profile: str | Path | None = None,
+          manifest_hash: str | None = None) -> Path:
+    """Write the HTML certificate of one DUT (the only one when dut is None) from summary.json.
+    Raises summary.SummaryError, profile.ProfileError. reports.publish builds every DUT's."""
     run_dir = Path(run_dir)
     if run_dir.name == "summary.json":
         run_dir = run_dir.parent
     data = sm.load(run_dir)
-    out = run_dir / "certificate.html"
-    tmp = out.with_name(".certificate.html.tmp")
-    tmp.write_text(render(data, run_dir), encoding="utf-8")
-    tmp.replace(out)
-    return out
+    if dut is None:
+        names = dut_names(data)
+        if len(names) != 1:
+            raise ValueError(f"the run has {len(names)} DUTs ({', '.join(names)}): say which")
+        dut = names[0]
+    prof, notes = profile_for(data, profile)
+    return write_text_atomic(run_dir / file_name(dut),
+                             render(data, run_dir, dut, prof, manifest_hash, notes))

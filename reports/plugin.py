@@ -5,7 +5,9 @@ their fixtures.case.CaseRecord at item.stash[RECORD_KEY]; everything here reads 
 
 With --run-dir DIR, the run writes into DIR (created): summary.json (rewritten
 after every case, atomically), junit.xml and allure-results/ (unless --junitxml or
---alluredir say otherwise), timelines/*.svg, and certificate.html at the end.
+--alluredir say otherwise), timelines/*.svg, and at the end manifest.json, one
+certificate-<dut>.html per DUT and index.html (reports.publish; --profile names the
+certification profile).
 Without --run-dir (or $ROAMCERT_RUN_DIR), the folder runs/<UTC timestamp>/ is made
 on first use of run_dir(config), and runs/latest points at it.
 """
@@ -32,6 +34,8 @@ def pytest_addoption(parser):
     g.addoption("--run-dir", dest="run_dir", default=None,
                 help="run folder for summary.json, junit.xml, allure-results and evidence "
                      "(default: runs/<UTC timestamp>, made when first needed)")
+    g.addoption("--profile", dest="roamcert_profile", default=None,
+                help="certification profile (profiles/<id>.toml or a path) the certificates judge by")
     g.addoption("--keep-evidence", dest="keep_evidence", action="store_true", default=False,
                 help="keep captures and logs of passing cases too")
 
@@ -52,6 +56,13 @@ def pytest_configure(config):
     st.info["command"] = "pytest " + shlex.join(str(a) for a in config.invocation_params.args)
     st.info["git_rev"] = sm.git_rev(Path(config.rootpath))
     st.info["versions"].update(_versions())
+    prof = config.getoption("roamcert_profile", None)
+    if prof:
+        from reports import profile as pf
+        try:
+            st.info["profile"] = pf.load(prof).stamp()
+        except pf.ProfileError as e:
+            raise pytest.UsageError(f"--profile: {e}") from None
     asked = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
     if asked and not hasattr(config, "workerinput"):
         d = run_dir(config)
@@ -150,6 +161,12 @@ def _attach_kind(path: Path, mime: str) -> tuple[str, str]:
     return mime or "application/octet-stream", suffix or "txt"
 
 
+def _cert_name(dut: str) -> str:
+    from reports.certificate import file_name  # one naming rule for the links and the files
+
+    return file_name(dut or "")
+
+
 def _apply_allure(item, rec: CaseRecord, timelines: list[Path]) -> None:
     """Labels, parameter, links, steps and attachments through allure-pytest's public API."""
     import allure
@@ -164,8 +181,8 @@ def _apply_allure(item, rec: CaseRecord, timelines: list[Path]) -> None:
         allure.dynamic.id(spec.id)
         allure.dynamic.tag(spec.id, *spec.needs)
         for req in spec.requirements:
-            # A relative link to the requirement in certificate.html of the same run: no remote fetch.
-            allure.dynamic.link("certificate.html#req-" + sm.anchor(req), link_type="requirement", name=req)
+            # A relative link to the requirement in the DUT's certificate of the same run: no remote fetch.
+            allure.dynamic.link(_cert_name(rec.dut) + "#req-" + sm.anchor(req), link_type="requirement", name=req)
     if rec.dut:
         allure.dynamic.parameter("dut", rec.dut)
 
@@ -242,6 +259,10 @@ def pytest_runtest_protocol(item, nextitem):
     dur = max(0.0, sum(r.duration for r in ph["reports"].values()) - ph.get("overhead", 0.0))
     d = st.dir
     entry = sm.case_entry(item.nodeid, rec, verdict, reason, dur, d, ph["timelines"])
+    call = ph["reports"].get("call")
+    if call is not None:
+        # The case's own time: the first case's setup also boots the lab (a session fixture).
+        entry["call_s"] = round(max(0.0, call.duration), 3)
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]
@@ -288,9 +309,13 @@ def pytest_sessionfinish(session, exitstatus):
         return
     _write(st, final=True)
     try:
-        from reports import certificate
+        from reports import publish
 
-        st.certificate = certificate.build(st.dir)
+        # Manifest of the evidence, then the HTML certificates showing its hash, then the seal.
+        # PDFs and the Allure page come from `roamcert report` (./roamcert run calls it).
+        pub = publish.publish(st.dir, fresh=True, pdf=False)
+        st.certificate = pub.index
+        st.certificates = list(pub.certificates.values())
     except Exception as e:  # the summary stands even when the HTML cannot be made
         st.cert_error = f"{type(e).__name__}: {e}"
 
@@ -313,6 +338,9 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if adir:
         tr.write_line(f"allure:      {Path(adir).resolve()}  (HTML: ./roamcert report {st.dir})")
     if st.certificate:
-        tr.write_line(f"certificate: {st.certificate}")
+        for c in st.certificates:
+            tr.write_line(f"certificate: {c}")
+        tr.write_line(f"index:       {st.certificate}")
+        tr.write_line(f"manifest:    {st.dir / 'manifest.json'}  (./roamcert verify {st.dir})")
     elif st.cert_error:
         tr.write_line(f"certificate: not written: {st.cert_error}", red=True)

@@ -9,6 +9,11 @@ Layout (schema 1):
              "versions": {python, pytest, ...}, ...extra keys given to set_run_info},
      "totals": {"passed", "failed", "skipped", "error"},
      "cases": [case entries, see case_entry()]}
+
+The plugin adds "call_s" (the test body's time, without fixture setup/teardown).
+A failed case whose every FAIL verdict matches the findings registry (engine.findings)
+carries "known_findings": [{id, title, severity, layer, upstream, rules, clause}].
+Every verdict carries the layer whose behaviour it judges.
 """
 from __future__ import annotations
 
@@ -76,6 +81,40 @@ def case_entry(nodeid: str, record, verdict: str, reason: str, duration_s: float
                           for s in record.steps]
         entry["metrics"] = jsonable(record.metrics)
         entry["roams"] = jsonable(record.roams)
+    label_findings(entry)
+    return entry
+
+
+def _finding_label(f) -> dict:
+    return {"id": f.id, "title": f.title, "severity": f.severity, "layer": f.layer,
+            "upstream": f.upstream, "rules": list(f.rules), "clause": f.clause}
+
+
+def known_findings(entry: dict) -> list[dict]:
+    """The findings-registry entries that explain a failing case, when every FAIL verdict
+    matches one; [] when any FAIL is unknown (or none failed). One label per distinct finding."""
+    from engine import findings
+
+    fails = [v for v in entry.get("verdicts") or [] if isinstance(v, dict) and v.get("status") == "fail"]
+    if not fails:
+        return []
+    out: dict[str, dict] = {}
+    for v in fails:
+        f = findings.match(str(entry.get("case_id")), str(v.get("rule")), str(entry.get("dut") or ""))
+        if f is None:
+            return []
+        out.setdefault(f.id, _finding_label(f))
+    return list(out.values())
+
+
+def label_findings(entry: dict) -> dict:
+    """Sets entry["known_findings"] (see known_findings) on a failing case; returns entry."""
+    if entry.get("verdict") == "failed":
+        try:
+            entry["known_findings"] = known_findings(entry)
+        except Exception as e:  # a broken registry must not lose the case's entry
+            entry["known_findings"] = []
+            entry["known_findings_error"] = f"{type(e).__name__}: {e}"
     return entry
 
 

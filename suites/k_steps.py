@@ -10,7 +10,7 @@ from engine.frames import convert, header_len, mac
 from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
 from engine.verdict import check
 from lab.daemon import DaemonError, EventTimeout
-from suites.air import Air, ap_events
+from engine.air import Air, ap_events
 from suites.steps import LAB_FREQS, R, settle
 
 NR_CLAUSES = (f"{R} 11.10.10.2", f"{R} 9.6.6.6", f"{R} 9.6.6.7", f"{R} 9.4.2.36")

@@ -1,18 +1,19 @@
-"""Steps shared by the 802.11r and Native 802.11 suites (test_11r.py, test_native.py).
-Verdicts come from engine/; this module gathers facts and records them."""
+"""Stimulus steps shared by the 802.11r and Native 802.11 suites (test_11r.py, test_native.py):
+start a row's APs, command a roam, record what a ping saw. The verdicts are the judges' in
+engine/judges/ft.py and engine/judges/native.py; nothing here judges."""
 from __future__ import annotations
 
-import statistics
+import re
 
 from engine.clauses import rule
-from engine.frames import header_len, mac
-from engine.indications import check as check_indications
-from engine.verdict import INFO, check
-from suites.air import Air
-from suites.steps import R
+from lab.hostapd import BSSConfig
+from lab.network import KEY_A, KEY_B
+from suites.steps import PROFILE, R, connect, connect_first, observe, settle, wait_connected  # noqa: F401
 
-DS_CLAUSE = f"{R} 13.6, 9.4.2.46"  # FT over the DS only where the MDE advertises it
-MD_CLAUSE = f"{R} 13.5.1, 13.4"  # FT only inside the mobility domain; otherwise an initial association
+ROLES = ("a", "b")
+# Two FT APs whose R0KH/R1KH keys differ: neither can get PMK-R1 for the other's roams.
+KEYS_DIFFER = (BSSConfig(channel=1, bridge="br1", ft_psk_generate_local=False, ft_key=KEY_A),
+               BSSConfig(channel=6, bridge="br2", ft_psk_generate_local=False, ft_key=KEY_B))
 
 
 def ind(*ids: str) -> tuple[str, ...]:
@@ -26,54 +27,37 @@ def roam_cmd(over_ds: bool, bssid: str) -> str:
     return ("FT_DS " if over_ds else "ROAM ") + bssid
 
 
-def judge_rules(record, dut, focus: tuple[str, ...] = (), **kw):
-    """Judge the DUT's indication trace (IND-1..9); each focus rule must have been judged,
-    not left as "not applicable", or the scenario proved nothing about it."""
-    trace = dut.indications()
-    record.attach_json("indications", [i.to_dict() for i in trace])
-    vs = check_indications(trace, **kw)
-    record.add(vs)
-    for rid in focus:
-        mine = [v for v in vs if v.rule == rid]
-        judged = [v for v in mine if v.status != INFO]
-        record.add(check(f"{rid}-JUDGED", rule(rid).clause, bool(judged),
-                         f"the scenario gives {rid} something to judge",
-                         "; ".join(v.observed for v in mine) or "no verdict"))
-    return trace, vs
+def start_aps(pool, configs) -> list:
+    """The row's reference APs, role "a" first; roles the row does not use are stopped (a
+    one-AP row must leave the DUT no other BSS of the ESS)."""
+    live = [pool.get(role, cfg) for role, cfg in zip(ROLES, configs)]
+    for role in ROLES[len(configs):]:
+        pool.drop(role)
+    return live
 
 
-def sent_by(air: Air, sta: str, t0: float, *kinds: str, to: str | None = None):
-    """Frames of these kinds sent by sta at or after t0 (optionally to one address)."""
-    out = []
-    for f in air.of_kind(*kinds):
-        if f.t < t0 or mac(f.raw[10:16]) != sta.lower():
-            continue
-        if to is not None and mac(f.raw[4:10]) != to.lower():
-            continue
-        out.append(f)
-    return out
+def status_fact(dut) -> dict:
+    """The DUT's state at the end of the observation (the supplicant's STATUS)."""
+    s = dut.status()
+    return {"wpa_state": s.get("wpa_state"), "bssid": s.get("bssid")}
 
 
-def auth_alg(raw: bytes) -> int:
-    """Authentication Algorithm Number (9.4.1.1) of an Authentication frame."""
-    b = raw[header_len(raw):]
-    return int.from_bytes(b[0:2], "little")
+_REPLY = re.compile(r"bytes from \S+ (?:icmp_)?seq=(\d+)\b.*?time=([\d.]+) ?ms")
 
 
-def mde_of_beacon(air: Air, bssid: str) -> bytes | None:
-    """The MDE body (MDID 2, FT capability 1) of the last beacon of bssid."""
-    from engine.ft import frame as fr
-    body = None
-    for f, k in zip(air.frames, air.kinds):
-        if k == "beacon" and mac(f.raw[16:22]) == bssid.lower():
-            span = fr.parse(f.raw).span(fr.EID_MDE)
-            if span is not None:
-                body = span[2:]
-    return body
+def ping_fact(res, t_start: float, interval: float) -> dict:
+    """A lab.dataplane PingResult as evidence: counts, the answered sequence numbers, and
+    per ping its sequence number, send time, whether it was answered and its reply time.
 
-
-def latency_summary(values_us: list[int]) -> dict:
-    if not values_us:
-        return {}
-    return {"n": len(values_us), "min_ms": min(values_us) / 1000,
-            "median_ms": statistics.median(values_us) / 1000, "max_ms": max(values_us) / 1000}
+    busybox ping prints no send times, so sent_t is nominal: t_start (the lab clock just
+    before the ping was spawned) plus seq times the interval; reply_t is sent_t plus the
+    round-trip time it printed."""
+    rtt = {int(s): float(ms) / 1000 for s, ms in _REPLY.findall(res.text)}
+    answered = set(res.seqs)
+    pings = []
+    for seq in range(res.transmitted):
+        sent = t_start + seq * interval
+        pings.append({"seq": seq, "sent_t": round(sent, 6), "answered": seq in answered,
+                      "reply_t": round(sent + rtt[seq], 6) if seq in rtt else None})
+    return {"transmitted": res.transmitted, "received": res.received, "answered": list(res.seqs),
+            "interval_s": interval, "t_start": t_start, "sent_t_nominal": True, "pings": pings}

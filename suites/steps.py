@@ -12,7 +12,7 @@ from engine.indications import check as check_indications
 from engine.verdict import check
 from lab.network import LAB_FREQS, PROFILE  # noqa: F401 (the suites' network)
 from lab.wpas import Profile
-from suites.air import Air
+from engine.air import Air
 
 R = "IEEE 802.11-2020"
 
@@ -44,11 +44,8 @@ def connect(dut, record, profile: Profile = PROFILE) -> str:
         try:
             return dut.connect(profile)
         except (DutError, DaemonError) as e:
-            record.add(check("CONNECT", f"{R} 11.3 (STA authentication and association)", False,
-                             f"a connection to SSID {profile.ssid_b!r} ({profile.security})",
-                             str(e).splitlines()[0], message="\n".join(str(e).splitlines()[1:8])))
-            record.judge()
-            raise  # judge() always fails here
+            record.judge_evidence("connect", dut, {}, profile, {"connect_error": str(e)})
+            raise  # the CONNECT verdict always fails the case first
 
 
 def wait_connected(dut, bssid: str, since: int, timeout: float = 15):

@@ -12,7 +12,7 @@ from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
 from lab.wpas import Profile
 from suites import k_steps as K
-from suites.air import Air
+from engine.air import Air
 from suites.steps import LAB_FREQS, PROFILE, R, settle
 
 AP_A = BSSConfig(channel=1)

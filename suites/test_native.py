@@ -1,86 +1,28 @@
 """Native 802.11 roaming indications (IND-1..9) of the DUT in roams that succeed, fail,
-are cut short by a disconnect or a radio going down, or must not start at all."""
+are cut short by a disconnect or a radio going down, or must not start at all.
+
+Each row names its reference APs and its scenario (a function below: the stimulus only).
+The scenario returns the judge (engine/judges/native.py), the APs by role, the facts of
+what it did (times, requests made of the DUT's OS, replies), and the capture."""
 from __future__ import annotations
 
 import pytest
 
 from devices.base import WaitTimeout
-from engine.clauses import rule
-from engine.frames import mac
-from engine.indications import Observation, OsRequest
-from engine.verdict import check
 from fixtures.case import CaseSpec
-from lab.hostapd import BSSConfig
-from lab.network import FT_AP1, FT_AP2, KEY_A, KEY_B
+from lab.network import FT_AP1, FT_AP2, LAB_FREQS
 from lab.wpas import Profile
-from suites.air import Air
-from suites.roam_steps import ind, judge_rules, roam_cmd, sent_by
-from suites.steps import (LAB_FREQS, PROFILE, R, connect_first, judge_btm, judge_ft_roam, roam_timeline,
-                          settle, wait_connected)
+from suites.roam_steps import (KEYS_DIFFER, PROFILE, R, connect_first, ind, roam_cmd, settle, start_aps,
+                               status_fact, wait_connected)
 
-AP1, AP2 = FT_AP1, FT_AP2
 ABSENT = "02:00:00:00:aa:aa"  # no radio of the lab has this address
 EPIC, FEAT = "Native 802.11", "Roaming indications"
 # A client that roams on its own: background scans every 2 s while the signal is below -40 dBm.
 ROAMER = Profile(scan_freqs=LAB_FREQS, extra={"bgscan": '"simple:2:-40:30"'})
 
 
-def spec(id, title, story, reqs, needs, severity, **params):
-    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params)
-
-
-CASES = [
-    spec("IND-01", "ROAM to a BSS that is not on the air", "Empty candidate list: no roam",
-         ind("IND-4"), ("commands",), "critical", kind="absent_target"),
-    spec("IND-02", "BTM request naming only unknown candidates", "Empty candidate list: no roam",
-         (*ind("IND-4"), f"{R} 11.24.7.3"), ("btm",), "critical", kind="btm_unknown"),
-    spec("IND-03", "Disconnect request during a roam", "A disconnect request fails the roam",
-         ind("IND-8", "IND-2"), ("ft_over_air", "commands"), "critical", kind="disconnect"),
-    spec("IND-04", "Radio off during a roam", "PHYs off fail the roam",
-         ind("IND-8", "IND-2"), ("ft_over_air", "commands", "radio_control"), "critical", kind="radio_off"),
-    spec("IND-05", "Failed roam: stay in OP and retry", "After a failed roam the station retries",
-         ind("IND-8", "IND-7"), ("ft_over_ds", "commands"), "critical", kind="retry"),
-    spec("IND-06", "No media indications across an FT roam", "A successful roam keeps the link",
-         (*ind("IND-6", "IND-2", "IND-7"), f"{R} 13.5.4"), ("ft_over_ds", "commands"), "blocker",
-         kind="media"),
-    spec("IND-07", "Roam only after a completed connection", "Roaming starts in OP only",
-         ind("IND-1", "IND-3"), ("ft_over_air", "commands"), "critical", kind="after_connection"),
-]
-
-
-@pytest.mark.parametrize("spec", CASES, ids=lambda s: s.id)
-def test_indications(spec, record, dut, aps, air, lab):
-    kind = spec.params["kind"]
-    if kind in ("absent_target", "btm_unknown"):
-        aps.drop("b")  # one AP: the DUT's candidate list (other BSSs of the ESS) is empty
-        cur = aps.get("a", AP1)
-        {"absent_target": absent_target, "btm_unknown": btm_unknown}[kind](spec, record, dut, air, lab, cur)
-    else:
-        c1, c2 = (AP1, AP2) if kind != "retry" else (
-            BSSConfig(channel=1, bridge="br1", ft_psk_generate_local=False, ft_key=KEY_A),
-            BSSConfig(channel=6, bridge="br2", ft_psk_generate_local=False, ft_key=KEY_B))
-        ap_a, ap_b = aps.get("a", c1), aps.get("b", c2)
-        {"disconnect": mid_roam, "radio_off": mid_roam, "retry": retry, "media": media,
-         "after_connection": after_connection}[kind](spec, record, dut, air, lab, ap_a, ap_b)
-    record.judge()
-
-
-def alone_on_air(record, a: Air, cur, t0: float):
-    """The scenario: from t0 no other BSS beacons, so the candidate list is empty."""
-    others = sorted({mac(f.raw[16:22]) for f, k in zip(a.frames, a.kinds) if k == "beacon" and f.t >= t0}
-                    - {cur.bssid})
-    record.add(check("SCENARIO-ONE-BSS", rule("IND-4").clause, not others,
-                     f"only {cur.bssid} beacons", f"also {others}" if others else "only it"))
-
-
-def no_attempt_on_air(record, a: Air, dut, t0):
-    fs = sent_by(a, dut.mac, t0, "auth", "assoc_req", "reassoc_req", "ft_action_req")
-    record.add(check("NO-ROAM-ON-AIR", rule("IND-4").clause, not fs,
-                     "no Authentication, (Re)Association or FT Action Request from the DUT",
-                     f"{len(fs)} frame(s)", tuple(f"frame {f.index}" for f in fs)))
-
-
-def absent_target(spec, record, dut, air, lab, cur):
+def roam_to_absent_bss(spec, record, dut, cur, air, lab):
+    """One AP on the air; ROAM to a BSSID no radio has."""
     with record.step("connect"):
         assert dut.connect(PROFILE) == cur.bssid
         dut.scan((cur.freq,))
@@ -89,87 +31,73 @@ def absent_target(spec, record, dut, air, lab, cur):
         reply = dut.ctrl(roam_cmd(False, ABSENT))
     settle(3)
     t1 = lab.now()
-    a = Air(air.stop())
-    with record.step("judge"):
-        alone_on_air(record, a, cur, t0)
-        no_attempt_on_air(record, a, dut, t0)
-        record.attach_text("roam-reply", reply)
-        judge_rules(record, dut, focus=("IND-4",), observation=Observation(empty_candidate_windows=((t0, t1),)))
+    record.attach_text("roam-reply", reply)
+    return "native.roam_to_absent_bss", {"cur": cur}, {"t0": t0, "t1": t1, "command_reply": reply}, air.stop()
 
 
-def btm_unknown(spec, record, dut, air, lab, cur):
+def btm_naming_only_absent_bss(spec, record, dut, cur, air, lab):
+    """One AP on the air; it sends a BTM request whose only candidate is a BSSID no radio has."""
     with record.step("connect"):
         assert dut.connect(PROFILE) == cur.bssid
     mm = cur.mark()
     t0 = lab.now()
     with record.step("send BTM request naming only an absent BSS"):
-        cur.ctrl_ok(f"BSS_TM_REQ {dut.mac} dialog_token=9 pref=1 "
+        cur.ctrl_ok(f"BSS_TM_REQ {dut.mac} dialog_token={spec.params['token']} pref=1 "
                     f"neighbor={ABSENT},0x0000,81,11,7,0301ff")
     with record.step("observe"):
         try:
             cur.wait_event("BSS-TM-RESP", 15, since=mm)
-        except Exception as e:  # no response is for judge_btm to judge
+        except Exception as e:  # no response is for the judge to judge
             record.attach_text("no-btm-response", str(e))
         settle(2)
     t1 = lab.now()
-    a = Air(air.stop())
-    with record.step("judge"):
-        alone_on_air(record, a, cur, t0)
-        no_attempt_on_air(record, a, dut, t0)
-        judge_btm(record, a, dut, cur, [cur])
-        judge_rules(record, dut, focus=("IND-4",), observation=Observation(empty_candidate_windows=((t0, t1),)))
+    return "native.btm_unknown_candidates", {"cur": cur}, {"t0": t0, "t1": t1, "ap_mark": mm}, air.stop()
 
 
-def mid_roam(spec, record, dut, air, lab, ap_a, ap_b):
-    kind = spec.params["kind"]
+def cut_roam_short(spec, record, dut, ap_a, ap_b, air, lab):
+    """Command a roam; once it has visibly started, DISCONNECT, or switch the radio off for
+    2 s and on again (then wait for the DUT to reconnect)."""
+    cut = spec.params["cut"]
     cur, other = connect_first(dut, record, ap_a, ap_b)
     m = dut.mark()
     t0 = lab.now()
     reqs = []
-    with record.step(f"trigger ROAM, then {'DISCONNECT' if kind == 'disconnect' else 'radio off'}"):
+    with record.step(f"trigger ROAM, then {'DISCONNECT' if cut == 'disconnect' else 'radio off'}"):
         reply = dut.ctrl(roam_cmd(False, other.bssid))
         # cut in once the roam has visibly started
         dut.wait_for(lambda e: e.kind in ("connect_attempt", "associating"), 5, since=m)
         t_req = lab.now()
-        if kind == "disconnect":
+        if cut == "disconnect":
             dut.ctrl("DISCONNECT")
-            reqs.append(OsRequest(t_req, "disconnect", "ctrl DISCONNECT"))
+            reqs.append({"t": t_req, "kind": "disconnect", "how": "ctrl DISCONNECT"})
         else:
             lab.radio(dut.iface, False)
-            reqs.append(OsRequest(t_req, "phy_off", f"ip link set {dut.iface} down"))
+            reqs.append({"t": t_req, "kind": "phy_off", "how": f"ip link set {dut.iface} down"})
     with record.step("observe"):
         settle(2)
-        if kind == "radio_off":
+        if cut == "radio_off":
             t_on = lab.now()
             lab.radio(dut.iface, True)
-            reqs.append(OsRequest(t_on, "phy_on", f"ip link set {dut.iface} up"))
+            reqs.append({"t": t_on, "kind": "phy_on", "how": f"ip link set {dut.iface} up"})
             try:
                 dut.wait_for(lambda e: e.kind == "connected", 20, since=m)
             except WaitTimeout as e:
                 record.attach_text("no-reconnect", str(e))
             settle(1)
     t_end = lab.now()
-    status = dut.sup.status()
-    a = Air(air.stop())
-    with record.step("judge"):
-        record.attach_text("roam-reply", reply)
-        record.attach_json("os-requests", [r.__dict__ for r in reqs])
-        record.add(check("SCENARIO-ROAM-CUT", rule("IND-8").clause,
-                         not any(e.kind == "connected" and e.get("bssid") == other.bssid and e.t <= t_req
-                                 for e in dut.events()[m:]),
-                         "the request came before the roam completed",
-                         f"request at t={t_req:.3f}; DUT now {status.get('wpa_state')} with {status.get('bssid')}"))
-        judge_rules(record, dut, focus=("IND-8",),
-                    observation=Observation(os_requests=tuple(reqs), observed_until=t_end, retry_within_s=20))
-        roam_timeline(record, a, dut, cur, other, spec.title, t0)
+    record.attach_text("roam-reply", reply)
+    facts = {"t0": t0, "dut_mark": m, "command_reply": reply, "t_request": t_req, "os_requests": reqs,
+             "t_end": t_end, "status": status_fact(dut)}
+    return "native.roam_cut_short", {"cur": cur, "other": other}, facts, air.stop()
 
 
-def retry(spec, record, dut, air, lab, ap_a, ap_b):
+def failed_roam_then_weak_ap(spec, record, dut, ap_a, ap_b, air, lab):
     """FT over the DS fails (the target cannot get PMK-R1); the current AP then turns weak and
     the DUT, configured to roam on its own (bgscan), should try again."""
     cur, other = connect_first(dut, record, ap_a, ap_b, ROAMER)
     m = dut.mark()
     t0 = lab.now()
+    txpower = []
     try:
         with record.step("trigger FT_DS to a target without keys"):
             reply = dut.ctrl(roam_cmd(True, other.bssid))
@@ -178,24 +106,21 @@ def retry(spec, record, dut, air, lab, ap_a, ap_b):
             except WaitTimeout as e:
                 record.attach_text("no-ft-outcome", str(e))
         with record.step("weaken the current AP as far as hwsim goes (0 dBm) and observe 30 s"):
+            txpower.append({"t": lab.now(), "iface": cur.iface, "dbm": 0})
             lab.set_txpower(cur.iface, 0)
             settle(30)
         t_end = lab.now()
     finally:
         lab.set_txpower(cur.iface, 20)
-    status = dut.sup.status()
-    a = Air(air.stop())
-    with record.step("judge"):
-        record.attach_text("roam-reply", reply)
-        record.add(check("STAYS-CONNECTED", rule("IND-8").clause, status.get("wpa_state") == "COMPLETED",
-                         "COMPLETED at the end of the observation",
-                         f"{status.get('wpa_state')} with {status.get('bssid')}"))
-        judge_rules(record, dut, focus=("IND-8",), candidates_by_roam={0: [other.bssid]},
-                    observation=Observation(observed_until=t_end, retry_within_s=25))
-        roam_timeline(record, a, dut, cur, other, spec.title, t0)
+    txpower.append({"t": lab.now(), "iface": cur.iface, "dbm": 20})
+    record.attach_text("roam-reply", reply)
+    facts = {"t0": t0, "dut_mark": m, "command_reply": reply, "txpower": txpower, "t_end": t_end,
+             "status": status_fact(dut)}
+    return "native.retry_after_failed_roam", {"cur": cur, "other": other}, facts, air.stop()
 
 
-def media(spec, record, dut, air, lab, ap_a, ap_b):
+def ft_ds_roam(spec, record, dut, ap_a, ap_b, air, lab):
+    """One FT roam over the DS that succeeds."""
     cur, other = connect_first(dut, record, ap_a, ap_b)
     m = dut.mark()
     t0 = lab.now()
@@ -204,24 +129,20 @@ def media(spec, record, dut, air, lab, ap_a, ap_b):
     with record.step("observe"):
         wait_connected(dut, other.bssid, m)
         settle(1)
-    a = Air(air.stop())
-    with record.step("judge"):
-        record.attach_text("roam-reply", reply)
-        _, mine = judge_ft_roam(record, a, dut, True, other)
-        judge_rules(record, dut, focus=("IND-6", "IND-2", "IND-7"))
-        lat = mine[0].latency_us if mine else None
-        roam_timeline(record, a, dut, cur, other, spec.title, t0, {"ft": lat} if lat else None)
+    record.attach_text("roam-reply", reply)
+    facts = {"t0": t0, "dut_mark": m, "command_reply": reply}
+    return "native.media_across_roam", {"cur": cur, "other": other}, facts, air.stop()
 
 
-def after_connection(spec, record, dut, air, lab, ap_a, ap_b):
+def roam_while_disconnected_then_connected(spec, record, dut, ap_a, ap_b, air, lab):
+    """DISCONNECT, ROAM while not connected, RECONNECT, then ROAM once connected."""
     cur, other = connect_first(dut, record, ap_a, ap_b)
     reqs = []
     with record.step("DISCONNECT, then ROAM while not connected"):
         t_d = lab.now()
         dut.ctrl("DISCONNECT")
-        reqs.append(OsRequest(t_d, "disconnect", "ctrl DISCONNECT"))
+        reqs.append({"t": t_d, "kind": "disconnect", "how": "ctrl DISCONNECT"})
         settle(1)
-        m = dut.mark()
         reply_idle = dut.ctrl(roam_cmd(False, other.bssid))
         settle(3)
     with record.step("reconnect"):
@@ -232,11 +153,42 @@ def after_connection(spec, record, dut, air, lab, ap_a, ap_b):
     t0 = lab.now()
     with record.step("ROAM once connected"):
         m = dut.mark()
-        dut.ctrl(roam_cmd(False, other.bssid))
+        reply = dut.ctrl(roam_cmd(False, other.bssid))
         wait_connected(dut, other.bssid, m)
         settle(0.5)
-    a = Air(air.stop())
+    record.attach_text("roam-reply-while-disconnected", reply_idle)
+    facts = {"t0": t0, "os_requests": reqs, "reply_while_disconnected": reply_idle, "command_reply": reply}
+    return "native.roam_after_connection", {"cur": cur, "other": other}, facts, air.stop()
+
+
+def spec(id, title, story, reqs, needs, severity, scenario, aps=(FT_AP1, FT_AP2), **params):
+    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, aps)
+
+
+CASES = [
+    # one AP: the DUT's candidate list (other BSSs of the ESS) is empty
+    spec("IND-01", "ROAM to a BSS that is not on the air", "Empty candidate list: no roam",
+         ind("IND-4"), ("commands",), "critical", roam_to_absent_bss, aps=(FT_AP1,)),
+    spec("IND-02", "BTM request naming only unknown candidates", "Empty candidate list: no roam",
+         (*ind("IND-4"), f"{R} 11.24.7.3"), ("btm",), "critical", btm_naming_only_absent_bss, aps=(FT_AP1,),
+         token=9),
+    spec("IND-03", "Disconnect request during a roam", "A disconnect request fails the roam",
+         ind("IND-8", "IND-2"), ("ft_over_air", "commands"), "critical", cut_roam_short, cut="disconnect"),
+    spec("IND-04", "Radio off during a roam", "PHYs off fail the roam",
+         ind("IND-8", "IND-2"), ("ft_over_air", "commands", "radio_control"), "critical", cut_roam_short,
+         cut="radio_off"),
+    spec("IND-05", "Failed roam: stay in OP and retry", "After a failed roam the station retries",
+         ind("IND-8", "IND-7"), ("ft_over_ds", "commands"), "critical", failed_roam_then_weak_ap,
+         aps=KEYS_DIFFER),
+    spec("IND-06", "No media indications across an FT roam", "A successful roam keeps the link",
+         (*ind("IND-6", "IND-2", "IND-7"), f"{R} 13.5.4"), ("ft_over_ds", "commands"), "blocker", ft_ds_roam),
+    spec("IND-07", "Roam only after a completed connection", "Roaming starts in OP only",
+         ind("IND-1", "IND-3"), ("ft_over_air", "commands"), "critical", roam_while_disconnected_then_connected),
+]
+
+
+@pytest.mark.parametrize("spec", CASES, ids=lambda s: s.id)
+def test_indications(spec, record, dut, aps, air, lab):
+    judge, roles, facts, pcap = spec.scenario(spec, record, dut, *start_aps(aps, spec.ap_configs), air, lab)
     with record.step("judge"):
-        record.attach_text("roam-reply-while-disconnected", reply_idle)
-        judge_rules(record, dut, focus=("IND-1", "IND-3"), observation=Observation(os_requests=tuple(reqs)))
-        roam_timeline(record, a, dut, cur, other, spec.title, t0)
+        record.judge_evidence(judge, dut, roles, PROFILE, facts, pcap)

@@ -253,8 +253,9 @@ def test_truncated_capture_is_a_finding(capsys, tmp_path):
     assert dmg and "truncated" in dmg[0]["observed"]
 
 
-def test_malformed_btm_element_is_a_violation(capsys, tmp_path):
-    # BTM Request, token 3, pref list; Neighbor Report element claims 40 octets, 13 follow
+def test_malformed_btm_element_is_the_aps_violation(capsys, tmp_path):
+    # BTM Request from the AP (TA = BSSID = AP1), token 3, pref list; Neighbor Report
+    # element claims 40 octets, 13 follow. The fault is the AP's, never the station's.
     body = bytes([10, 7, 3, 0x01, 0, 0, 1]) + bytes([52, 40]) + bytes(13)
     f = mgmt(13, STA, AP1, AP1, body)
     rc, out, err = run(capsys, "--pcap", str(pcap(tmp_path / "bad.pcap", [f])), "--json")
@@ -262,6 +263,8 @@ def test_malformed_btm_element_is_a_violation(capsys, tmp_path):
     assert rc == 1 and "Traceback" not in err
     v = d["violations"][0]
     assert v["rule"] == "FRAME-FORMAT" and v["evidence"] == ["frame 1"]
+    assert v["layer"] == "reference AP"
+    assert all(x["layer"] == "reference AP" for x in d["violations"])
 
 
 def test_hostile_ssid_never_breaks_the_table(capsys, tmp_path):

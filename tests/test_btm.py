@@ -75,10 +75,20 @@ def test_lower_preference_target_is_info_or_fail_when_strict():
     assert st(btm.validate(r, BTMResponse(7, 0, target=Y), ps), "BTM-PREFERENCE") == []
 
 
-def test_unseen_candidate_may_be_accepted_but_seen_ones_are_preferred():
+def test_listed_candidate_not_on_the_air_cannot_be_accepted():
+    # The scan view is the air. Status 0 names the BSS the STA transitions to (9.6.13.10);
+    # a BSS that is not on the air cannot be joined, so "accepting" it is no transition.
     far = "02:00:00:00:00:99"
-    p = btm.predict(req([nr(far, 255), nr(Y, 100)]), CUR, VIEW, PROFILE)
-    assert far in p.accept_targets and p.preferred_targets == {Y}
+    r = req([nr(far, 255), nr(Y, 100)])
+    p = btm.predict(r, CUR, VIEW, PROFILE)
+    assert far not in p.accept_targets and p.preferred_targets == {Y}
+    vs = btm.validate(r, BTMResponse(7, 0, target=far), p)
+    assert st(vs, "BTM-TARGET-ALLOWED") == [FAIL]
+    assert st(btm.validate(r, BTMResponse(7, 0, target=Y), p), "BTM-TARGET-ALLOWED") == [PASS]
+    # the only listed candidate is off the air: no acceptable target, so status 0 itself fails
+    r1 = req([nr(far, 255)], mode=0x03)
+    p1 = btm.predict(r1, CUR, VIEW, PROFILE)
+    assert st(btm.validate(r1, BTMResponse(7, 0, target=far), p1), "BTM-STATUS") == [FAIL]
 
 
 def test_current_listed_best_means_staying_is_fine():

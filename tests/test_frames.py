@@ -195,8 +195,18 @@ def test_classify(frame, kind):
 
 
 def test_truncated_frames_raise_malformed():
-    for frame, conv in [(v.BTM_REQ, btm_request_from), (v.BTM_QUERY, btm_query_from),
+    for frame, conv in [(v.BTM_QUERY, btm_query_from),
                         (v.BEACON_REQ, beacon_request_from), (v.BEACON_REP, beacon_reports_from),
                         (v.NR_RESPONSE, neighbor_entries_from), (v.FT_REQ, ft_action_from)]:
         with pytest.raises(MalformedFrame):
             conv(frame[:-1])
+
+
+def test_truncated_btm_request_candidate_list_is_read_as_far_as_it_goes():
+    # BTM_REQ lists NR_A then NR_B; cutting the last octet tears NR_B. The fixed fields
+    # and NR_A still decode; the request is marked malformed instead of being lost.
+    r = btm_request_from(v.BTM_REQ[:-1])
+    assert r.dialog_token == 1 and [c.bssid for c in r.candidates] == ["02:00:00:00:00:0b"]
+    assert r.malformed and "exceeds" in " ".join(r.problems)
+    with pytest.raises(MalformedFrame):  # the fixed fields themselves torn: nothing to judge
+        btm_request_from(v.BTM_REQ[:24 + 2 + 4])

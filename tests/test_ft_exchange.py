@@ -94,6 +94,8 @@ def test_flipped_mic_byte_in_reassoc_response_fails_mic6():
     v = _by_rule(x)
     assert v["FT-MIC-6"].status == FAIL and v["FT-MIC-5"].status == PASS
     assert x.mic_ok is False and not x.ok
+    # the reassociation response is the AP's frame: its bad MIC is the reference AP's fault
+    assert v["FT-MIC-6"].layer == "reference AP" and v["FT-MIC-5"].layer == "DUT"
 
 
 def test_eapol_4way_after_ft_reassoc_fails():
@@ -148,6 +150,7 @@ def test_wrong_passphrase_fails_mics():
     x = find_exchanges(_roam(), Secrets.from_passphrase("87654321", REAL_SSID)).exchanges[0]
     v = _by_rule(x)
     assert v["FT-MIC-5"].status == FAIL and v["FT-PMKR1NAME"].status == FAIL
+    assert v["FT-MIC-6"].status == FAIL and v["FT-MIC-6"].layer == "lab"  # neither side verifies
 
 
 def test_over_the_ds_roam():
@@ -228,7 +231,7 @@ def test_malformed_ft_frames_become_findings():
     a = find_exchanges(fs, SECRETS)
     x = a.exchanges[0]
     assert any(v.rule == "FT-FRAME" and v.status == FAIL and v.evidence == ("frame 4",)
-               for v in x.findings)
+               and v.layer == "reference AP" for v in x.findings)  # the AP sent the torn frame
     assert not x.ok
     assert any(v.rule == "FT-FRAME" and v.evidence == ("frame 9",) for v in a.findings)
 

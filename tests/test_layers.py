@@ -78,3 +78,26 @@ def test_a_back_edge_is_caught(tmp_path):
 @pytest.mark.parametrize("pkg", PACKAGES)
 def test_every_package_is_walked(pkg):
     assert any((ROOT / pkg).rglob("*.py")), f"{pkg}/ has no modules: ALLOWED is out of date"
+
+
+def _suite_and_device_modules():
+    return sorted((ROOT / "suites").glob("*.py")) + sorted((ROOT / "devices").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "suites").glob("*.py")), ids=lambda p: p.name)
+def test_no_suite_module_makes_a_verdict(path):
+    """Verdicts come from engine/judges only: a suite imports nothing that makes one."""
+    bad = [f"line {line}: {module} {names}" for line, module, names in imports_of(path)
+           if module == "engine.verdict" or (module == "engine" and "verdict" in names)
+           or module.startswith("engine.indications") and {"check"} & set(names)]
+    assert not bad, f"{path.name} makes verdicts itself: {bad}"
+
+
+@pytest.mark.parametrize("path", _suite_and_device_modules(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_frames_are_read_by_name(path):
+    """No raw byte slices of frames in suites and devices: engine.capture.Frame names the
+    addresses (src, dst, addr3) and the body, engine/frames decodes the rest."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bad = [n.lineno for n in ast.walk(tree) if isinstance(n, ast.Subscript)
+           and isinstance(n.value, ast.Attribute) and n.value.attr == "raw"]
+    assert not bad, f"{path.name} slices .raw at line(s) {bad}"

@@ -11,6 +11,7 @@ import pytest
 
 from cli.report import main as report_main
 from reports import allure_html
+from reports.certificate import file_name
 
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("reports_fakesuite", HERE / "test_reports_fakesuite.py")
@@ -84,17 +85,18 @@ def test_report_command_builds_both_pages(run, capsys):
         allure_html.allure_cli()
     except allure_html.AllureError as e:
         pytest.skip(str(e))
-    (run / "certificate.html").unlink()
+    cert = run / file_name("dut-" + fake.HOSTILE)
+    cert.unlink()
     assert report_main([str(run / "summary.json")]) == 0
     out = capsys.readouterr().out
-    assert f"certificate: {run / 'certificate.html'}" in out and f"allure:      {run / 'allure-report.html'}" in out
+    assert f"certificate: {cert}" in out and f"allure:      {run / 'allure-report.html'}" in out
     page = (run / "allure-report.html").read_text()
     assert "googletagmanager" not in page
     assert allure_html.remote_refs(page) == []
     # It is the single-file flavour: the app and the results are inside the page.
     assert 'src="data:text/javascript;base64,' in page
     assert not list(run.glob("allure-report/*"))
-    assert (run / "certificate.html").is_file()
+    assert cert.is_file() and cert.with_suffix(".pdf").is_file()
 
 
 def test_report_without_allure_results_still_writes_the_certificate(run, tmp_path, capsys):
@@ -104,7 +106,7 @@ def test_report_without_allure_results_still_writes_the_certificate(run, tmp_pat
     assert report_main([str(other)]) == 1
     out = capsys.readouterr().out
     assert "no Allure results" in out
-    assert (other / "certificate.html").is_file()
+    assert (other / file_name("dut-" + fake.HOSTILE)).is_file()
     assert report_main([str(other), "--no-allure"]) == 0
 
 

@@ -177,7 +177,9 @@ def run(tmp_path_factory):
 
 
 def test_certificate_opens_offline_without_errors(run, tmp_path):
-    page = run / "certificate.html"
+    from reports.certificate import file_name
+
+    page = run / file_name("dut-" + fake.HOSTILE)
     res = open_page(page, tmp_path, settle=0.5)
     assert res["loaded"]
     assert res["requests"] and all(u.startswith("file:") for u in res["requests"]), res["requests"]

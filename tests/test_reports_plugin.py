@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from reports.certificate import file_name
+
 HERE = Path(__file__).resolve().parent
 _spec = importlib.util.spec_from_file_location("reports_fakesuite", HERE / "test_reports_fakesuite.py")
 fake = importlib.util.module_from_spec(_spec)
@@ -71,6 +73,8 @@ def test_passed_case_entry(summary):
     assert len(c["timelines"]) == 1 and c["timelines"][0].startswith("timelines/")
     # The duration leaves out the time the plugin spent drawing (about a second for matplotlib).
     assert c["duration_s"] < 0.5
+    # The test body alone: part of the duration, without the fixtures' setup and teardown.
+    assert 0 <= c["call_s"] <= c["duration_s"]
 
 
 def test_failed_skipped_error_entries(summary):
@@ -95,7 +99,8 @@ def test_console_lines(ran):
     assert "test_plain  PASSED" not in out  # only cases with a record get a line
     assert "roamcert reports" in out
     assert f"summary:     {ran[0] / 'summary.json'}" in out
-    assert f"certificate: {ran[0] / 'certificate.html'}" in out
+    assert f"certificate: {ran[0] / file_name('dut-' + H)}" in out
+    assert f"index:       {ran[0] / 'index.html'}" in out
 
 
 def test_junit_properties(ran):
@@ -126,7 +131,7 @@ def test_allure_labels_links_parameters(ran):
         assert want in labels
     assert [(lk["name"], lk["type"]) for lk in r["links"]] == [
         ("IEEE 802.11-2020 11.24.7.3", "requirement"), ("IND-6", "requirement")]
-    assert all(lk["url"].startswith("certificate.html#req-") for lk in r["links"])
+    assert all(lk["url"].startswith(file_name("dut-" + H) + "#req-") for lk in r["links"])
     assert [p["name"] for p in r["parameters"]] == ["dut"]
     assert H in r["parameters"][0]["value"]
     assert [s["name"] for s in r["steps"]] == ["send BTM request", "wait for the roam " + H]

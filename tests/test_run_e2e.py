@@ -27,7 +27,8 @@ def smoke_run(tmp_path_factory):
 def test_smoke_run_passes_and_prints_where_reports_are(smoke_run):
     p, run = smoke_run
     assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-3000:]
-    assert f"certificate: {run / 'certificate.html'}" in p.stdout
+    assert f"certificate: {run / 'certificate-linux-wpas.html'}" in p.stdout
+    assert f"certificate: {run / 'certificate-linux-wpas.pdf'}" in p.stdout
     assert f"allure:      {run / 'allure-report.html'}" in p.stdout
     assert (run / "allure-report.html").stat().st_size > 10000
 
@@ -55,3 +56,11 @@ def test_junit_carries_requirement_ids(smoke_run):
     props = [(p.get("name"), p.get("value")) for p in root.iter("property")]
     assert ("case_id", "SMOKE-03") in props
     assert any(n == "requirement" and "11.24.7" in v for n, v in props)
+
+
+def test_analyze_rejudges_the_smoke_run_to_the_same_verdicts(smoke_run):
+    _, run = smoke_run
+    p = subprocess.run([str(ROOT / "roamcert"), "analyze", str(run)], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert p.returncode == 0, p.stdout[-3000:] + p.stderr[-2000:]
+    assert "re-judged 5 case(s): 5 same, 0 different" in p.stdout

@@ -51,7 +51,7 @@ def test_case_fails_with_the_right_rule(broken_run, variant, case, rule):
         f"{case} against {variant} failed without the oracle naming {rule}: {c['reason'][:500]}"
 
 
-def test_failures_keep_their_capture_and_passes_drop_it_without_keep_evidence(broken_run):
+def test_every_case_keeps_its_judged_evidence_and_passes_drop_raw_logs(broken_run):
     _, summary, run = broken_run
     failed = [c for c in summary["cases"] if c["verdict"] == "failed"]
     passed = [c for c in summary["cases"] if c["verdict"] == "passed"]
@@ -61,6 +61,9 @@ def test_failures_keep_their_capture_and_passes_drop_it_without_keep_evidence(br
         assert pcaps, f"{c['case_id']} against {c['dut']} lost its capture"
         assert (run / pcaps[0]["path"]).stat().st_size > 1000
     for c in passed:
-        assert not [a for a in c["attachments"] if a["name"] == "air.pcap"], c["case_id"]
-        assert "air.pcap" in c["metrics"].get("evidence_not_kept", []), c["case_id"]
+        # the capture and evidence.json are what the verdicts are judged from: always kept
+        assert [a for a in c["attachments"] if a["name"] == "air.pcap"], c["case_id"]
+        assert [a for a in c["attachments"] if a["name"] == "evidence"], c["case_id"]
+        assert not [a for a in c["attachments"] if a["name"].endswith("-debug.log")], c["case_id"]
+        assert any(n.endswith("-debug.log") for n in c["metrics"].get("evidence_not_kept", [])), c["case_id"]
         assert any(a["name"].endswith("-events") for a in c["attachments"]), c["case_id"]

@@ -62,7 +62,9 @@ def _fixed(raw: bytes, pos: int, n: int, what: str) -> None:
 # --- WNM (9.6.13) ---
 
 def btm_request_from(frame) -> BTMRequest:
-    """BSS Transition Management Request (9.6.13.9)."""
+    """BSS Transition Management Request (9.6.13.9). The fixed fields, the BSS Termination
+    Duration and the Session Information URL must be whole (MalformedFrame otherwise);
+    the candidate list is read as far as it goes, its problems in `problems`."""
     raw, _h, p = _action(frame, CAT_WNM, (7,), "BTM Request")
     _fixed(raw, p, 5, "BTM Request")
     token, mode, timer, valid = struct.unpack_from("<BBHB", raw, p)
@@ -81,8 +83,8 @@ def btm_request_from(frame) -> BTMRequest:
         _fixed(raw, p + 1, n, "BTM Request URL")
         url = raw[p + 1:p + 1 + n].decode("utf-8", "replace")
         p += 1 + n
-    cands = el.neighbor_entries(raw, p)
-    return BTMRequest(token, mode, timer, valid, cands, term, url)
+    cands, problems = el.read_candidate_list(raw, p)
+    return BTMRequest(token, mode, timer, valid, cands, term, url, problems)
 
 
 def btm_response_from(frame) -> BTMResponse:

@@ -32,12 +32,49 @@ def bssid_info_fields(info: int) -> dict[str, int]:
     return {k: (info >> b) & ((1 << w) - 1) for k, (b, w) in BSSID_INFO_BITS.items()}
 
 
-def neighbor_entry(body: bytes) -> NeighborEntry:
-    """Neighbor Report element body (9.4.2.36)."""
-    _need(body, 13, "Neighbor Report")
+# Neighbor Report optional subelements (9.4.2.36, Table 9-178) whose length is fixed,
+# and those that need at least one octet.
+NR_SUB_LEN = {1: 4, 2: 2, 3: 1, 4: 10, 5: 8, 6: 3, 70: 5}
+NR_SUB_NAMES = {1: "TSF Information", 2: "Condensed Country String",
+                3: "BSS Transition Candidate Preference", 4: "BSS Termination Duration",
+                5: "Bearing", 6: "Wide Bandwidth Channel", 66: "Measurement Pilot Transmission",
+                70: "RM Enabled Capabilities", 71: "Multiple BSSID"}
+NR_SUB_MIN = {66: 1, 71: 1}
+
+
+def read_neighbor_entry(body: bytes) -> tuple[NeighborEntry | None, list[str]]:
+    """Neighbor Report element body (9.4.2.36), read as far as it goes: the entry (None
+    when the 13 octets of BSSID, BSSID Information, Operating Class, Channel Number and
+    PHY Type are not all there) and what is wrong with it. A subelement of the wrong
+    length is kept in `subelements` but gives no value (a bad preference is None)."""
+    body = bytes(body)
+    if len(body) < 13:
+        return None, [f"Neighbor Report of {len(body)} octets, shorter than the 13 octets of "
+                      f"BSSID, BSSID Information, Operating Class, Channel Number and PHY Type"]
     info, op_class, chan, phy = struct.unpack_from("<IBBB", body, 6)
+    subs, err = ies.split(body, 13, what="Neighbor Report subelements", unit="subelement")
+    problems = [str(err)] if err else []
+    pref = None
+    for e in subs:
+        want, least = NR_SUB_LEN.get(e.id), NR_SUB_MIN.get(e.id)
+        if (want is not None and len(e.body) != want) or (least is not None and len(e.body) < least):
+            problems.append(f"{NR_SUB_NAMES[e.id]} subelement (id {e.id}) of {len(e.body)} octets, "
+                            f"expected {want if want is not None else f'at least {least}'}")
+            continue
+        if e.id == 3 and pref is None:  # BSS Transition Candidate Preference
+            pref = e.body[0]
+    entry = NeighborEntry(mac(body[:6]), info, op_class, chan, phy, pref,
+                          tuple((e.id, e.body) for e in subs))
+    return entry, problems
+
+
+def neighbor_entry(body: bytes) -> NeighborEntry:
+    """Neighbor Report element body (9.4.2.36). Raises MalformedFrame for a body
+    shorter than its fixed fields, a torn subelement or an empty preference."""
+    _need(body, 13, "Neighbor Report")
     subs = tuple((e.id, e.body) for e in ies.walk(body, 13, what="Neighbor Report subelements"))
     pref = None
+    info, op_class, chan, phy = struct.unpack_from("<IBBB", body, 6)
     for sid, sbody in subs:
         if sid == 3:  # BSS Transition Candidate Preference (9.4.2.36, Table 9-178)
             _need(sbody, 1, "Candidate Preference subelement")
@@ -49,6 +86,26 @@ def neighbor_entry(body: bytes) -> NeighborEntry:
 def neighbor_entries(buf: bytes, start: int = 0) -> tuple[NeighborEntry, ...]:
     """Every Neighbor Report element among the elements of buf[start:]."""
     return tuple(neighbor_entry(e.body) for e in ies.walk(buf, start) if e.id == EID_NR)
+
+
+def read_candidate_list(buf: bytes, start: int = 0) -> tuple[tuple[NeighborEntry, ...], tuple[str, ...]]:
+    """A BSS Transition Candidate List (Neighbor Report elements, 9.6.13.9), read as far
+    as it goes: the entries that decode, and one sentence per problem (a torn element,
+    an entry too short for its fixed fields, a subelement of the wrong length)."""
+    els, err = ies.split(buf, start, what="BSS Transition Candidate List")
+    out, problems = [], []
+    n = 0
+    for e in els:
+        if e.id != EID_NR:
+            continue
+        entry, why = read_neighbor_entry(e.body)
+        problems += [f"candidate {n}: {w}" for w in why]
+        if entry is not None:
+            out.append(entry)
+        n += 1
+    if err is not None:
+        problems.append(f"after {n} candidate(s): {err}")
+    return tuple(out), tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -172,35 +229,90 @@ def rsne(body: bytes) -> Rsne:
 
 # --- Radio measurement (9.4.2.20, 9.4.2.21) ---
 
+# Beacon request subelements (9.4.2.20.7).
+SUB_SSID, SUB_BEACON_REPORTING, SUB_REPORTING_DETAIL, SUB_REQUEST = 0, 1, 2, 10
+SUB_AP_CHANNEL_REPORT, SUB_LAST_INDICATION_REQUEST = 51, 164
+SSID_MAX = 32  # 9.4.2.2
+REPORTING_CONDITION_MAX = 10  # Table 9-107: 11-255 reserved
+REPORTING_DETAIL_MAX = 2  # 0 none, 1 requested elements, 2 all; 3-255 reserved
+MEASUREMENT_MODE_MAX = 2  # 0 passive, 1 active, 2 beacon table; 3-255 reserved
+
+
 def beacon_request(meas_token: int, req_mode: int, body: bytes,
                    dialog_token: int | None = None) -> BeaconRequest:
-    """Beacon request (9.4.2.20.7): body after the measurement type octet."""
+    """Beacon request (9.4.2.20.7): body after the measurement type octet.
+
+    Raises MalformedFrame only when the 13 octets of fixed fields are not there. What is
+    wrong with the subelements goes into `problems` (the request is then malformed and a
+    STA need not measure): a torn subelement, an SSID over 32 octets, a Beacon Reporting
+    subelement not of 2 octets or with a reserved condition, a Reporting Detail not of
+    1 octet or with a reserved value, a reserved Measurement Mode, a Request subelement that is empty, repeated, or
+    present with a Reporting Detail other than 1, a Last Beacon Report Indication Request
+    not of 1 octet."""
     _need(body, 13, "Beacon request")
     op_class, chan, rand, dur, mode = struct.unpack_from("<BBHHB", body, 0)
     kw: dict = {}
     reports = []
-    for e in ies.walk(body, 13, what="Beacon request subelements"):
-        if e.id == 0 and "ssid" not in kw:
-            kw["ssid"] = e.body
-        elif e.id == 2 and e.body and "reporting_detail" not in kw:
-            kw["reporting_detail"] = e.body[0]
-        elif e.id == 10:
+    problems = []
+    subs, err = ies.split(body, 13, what="Beacon request subelements", unit="subelement")
+    if err is not None:
+        problems.append(str(err))
+    n_request = 0
+    for e in subs:
+        n = len(e.body)
+        if e.id == SUB_SSID:
+            if n > SSID_MAX:
+                problems.append(f"SSID subelement of {n} octets (at most {SSID_MAX})")
+            elif "ssid" not in kw:
+                kw["ssid"] = e.body
+        elif e.id == SUB_BEACON_REPORTING:
+            if n != 2:
+                problems.append(f"Beacon Reporting subelement of {n} octets, expected 2 "
+                                f"(Reporting Condition, Threshold/Offset)")
+            elif "reporting_condition" not in kw:
+                kw["reporting_condition"], kw["reporting_threshold"] = e.body[0], e.body[1]
+                if e.body[0] > REPORTING_CONDITION_MAX:
+                    problems.append(f"Reporting Condition {e.body[0]} is reserved")
+        elif e.id == SUB_REPORTING_DETAIL:
+            if n != 1:
+                problems.append(f"Reporting Detail subelement of {n} octets, expected 1")
+            elif "reporting_detail" not in kw:
+                kw["reporting_detail"] = e.body[0]
+                if e.body[0] > REPORTING_DETAIL_MAX:
+                    problems.append(f"Reporting Detail {e.body[0]} is reserved")
+        elif e.id == SUB_REQUEST:
+            n_request += 1
+            if n == 0:
+                problems.append("Request subelement of 0 octets (lists no element ID)")
             kw["request_ids"] = kw.get("request_ids", ()) + tuple(e.body)
-        elif e.id == 51 and e.body:
+        elif e.id == SUB_AP_CHANNEL_REPORT and e.body:
             reports.append((e.body[0], tuple(e.body[1:])))
-        elif e.id == 164 and e.body:
-            kw["last_indication"] = e.body[0] == 1
+        elif e.id == SUB_LAST_INDICATION_REQUEST:
+            if n != 1:
+                problems.append(f"Last Beacon Report Indication Request subelement of {n} octets, expected 1")
+            else:
+                kw["last_indication"] = e.body[0] == 1
+    if mode > MEASUREMENT_MODE_MAX:
+        problems.append(f"Measurement Mode {mode} is reserved")
+    if n_request > 1:
+        problems.append(f"{n_request} Request subelements (at most one)")
+    if n_request and kw.get("reporting_detail", 2) != 1:
+        problems.append(f"Request subelement with Reporting Detail {kw.get('reporting_detail', 2)}"
+                        + ("" if "reporting_detail" in kw else " (no Reporting Detail subelement)")
+                        + ": element IDs are requested only with Reporting Detail 1")
     return BeaconRequest(meas_token, op_class, chan, rand, dur, mode, mac(body[7:13]),
                          ap_channel_reports=tuple(reports), dialog_token=dialog_token,
-                         request_mode=req_mode, **kw)
+                         request_mode=req_mode, problems=tuple(problems), **kw)
 
 
 def beacon_report(token: int, mode: int, body: bytes,
                   measurement_token: int | None = None) -> BeaconReport:
     """Beacon report (9.4.2.21.7): body after the measurement type octet.
 
-    A report with a late/incapable/refused mode may carry no body at all."""
-    if not body and mode & 0x07:
+    A report may carry no beacon report fields at all: with a late/incapable/refused
+    mode, or with mode 0 when no BSS matched the request (what wpa_supplicant sends;
+    hostapd prints it as BEACON-RESP-RX with an empty hex). Such a report is `empty`."""
+    if not body:
         return BeaconReport(token, mode, measurement_token=measurement_token)
     _need(body, 26, "Beacon report")
     op_class, chan, tsf, dur, finfo, rcpi, rsni = struct.unpack_from("<BBQHBBB", body, 0)

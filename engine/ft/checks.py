@@ -4,7 +4,7 @@ its IEEE 802.11-2020 clause. FT authentication sequence messages: 13.8.2 (1st) .
 from __future__ import annotations
 
 from engine.ies import MalformedFrame, split
-from engine.verdict import INFO, Verdict, check
+from engine.verdict import DUT, INFO, LAB, REFERENCE_AP, Verdict, check
 
 from . import frame as fr
 from .keys import Secrets
@@ -151,6 +151,9 @@ def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
 def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
     v = []
     rule = f"FT-MIC-{n}"
+    # messages 2 and 6 (authentication and reassociation responses) are the AP's: a fault
+    # in them (malformed elements, Element Count, MIC) is the reference AP's
+    who = REFERENCE_AP if n in (2, 6) else DUT
     if x.akm != fr.FT_PSK:
         return [Verdict(rule, cl(CL_MSG[n]), INFO, "FTE MIC verified with the KCK",
                         f"AKM {x.akm}", ev(m.index), "MIC checks cover FT-PSK only")]
@@ -159,10 +162,10 @@ def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
     except MalformedFrame as err:
         setattr(x, attr, False)
         return [check(rule, cl(CL_MSG[n]), False, "RSNE, MDE and FTE to compute the MIC over",
-                      str(err), ev(m.index))]
+                      str(err), ev(m.index), layer=who)]
     v.append(check("FT-MIC-COUNT", cl(CL_FTE), m.fte.element_count == parts.element_count,
                    f"MIC Control Element Count {parts.element_count}",
-                   f"{m.fte.element_count}", ev(m.index)))
+                   f"{m.fte.element_count}", ev(m.index), layer=who))
     if keys is None:
         v.append(Verdict(rule, cl(CL_MSG[n]), INFO, "FTE MIC verified with the KCK",
                          f"MIC {parts.received_mic.hex()}", ev(m.index),
@@ -175,8 +178,13 @@ def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
     ptk = keys.ptk(sn, an, x.target)
     r = verify_mic(ptk.kck, m.raw)
     setattr(x, attr, r.ok)
+    msg = ""
+    if n == 6 and not r.ok and getattr(x, "mic5_ok", None) is False:
+        # neither side's MIC verifies with the keys the oracle was given: the keys (the
+        # lab's passphrase/SSID) are the likelier fault than the AP
+        who, msg = LAB, "the STA's reassociation request MIC does not verify either: check the secrets given"
     v.append(check(rule, cl(CL_MSG[n], "12.7.1.7.5"), r.ok, f"MIC {r.expected.hex()}",
-                   f"MIC {r.observed.hex()}", ev(m.index)))
+                   f"MIC {r.observed.hex()}", ev(m.index), msg, layer=who))
     return v
 
 

@@ -11,7 +11,7 @@ Bad bytes never raise: they become FT-FRAME findings.
 from __future__ import annotations
 
 from engine.ies import MalformedFrame
-from engine.verdict import FAIL, INFO, Verdict
+from engine.verdict import DUT, FAIL, INFO, REFERENCE_AP, Verdict
 
 from . import frame as fr
 from .checks import cl, ev, judge_exchange, judge_initial
@@ -38,6 +38,14 @@ def _elements_of(f: fr.Frame80211, index: int, t: float, status: int | None = No
     return m
 
 
+def _from_ap(f) -> bool:
+    """Sent by the BSS: a management frame whose transmitter is the BSSID (A2 = A3), or a
+    data frame with From DS set."""
+    if f.ftype == 2:
+        return bool(f.raw[1] & 0x02) and not f.raw[1] & 0x01
+    return f.addr2 == f.addr3
+
+
 class _Finder:
     def __init__(self, secrets: Secrets | None):
         self.secrets = secrets
@@ -51,9 +59,11 @@ class _Finder:
 
     # -- bookkeeping ----------------------------------------------------------
     def _finding(self, index, what: str, err: str, x: FTExchange | None = None,
-                 clause: str = "9.4.2.1"):
+                 clause: str = "9.4.2.1", from_ap: bool = False):
+        # the fault is the sender's: a frame the AP sent is the reference AP's
         v = Verdict("FT-FRAME", cl(clause), FAIL, f"a well-formed {what}",
-                    f"malformed: {err}", ev(index))
+                    f"malformed: {err}", ev(index), "sent by the AP" if from_ap else "",
+                    layer=REFERENCE_AP if from_ap else DUT)
         (x.findings if x else self.out.findings).append(v)
 
     def _start(self, x: FTExchange):
@@ -88,7 +98,7 @@ class _Finder:
                 self._mgmt(index, t, f)
         except (MalformedFrame, KeyInputError) as err:
             self._finding(index, fr.kind(f), str(err), self._owner(f),
-                          "12.7.2" if f.ftype == 2 else "9.4.2.1")
+                          "12.7.2" if f.ftype == 2 else "9.4.2.1", _from_ap(f))
 
     def _owner(self, f: fr.Frame80211) -> FTExchange | None:
         return (self.open.get(f.addr2) or self.open.get(f.addr1)
@@ -172,7 +182,7 @@ class _Finder:
     def _check_elems(self, index, f: fr.Frame80211, x: FTExchange | None = None):
         """A broken element list is a finding; the whole elements before it still count."""
         if f.element_error:
-            self._finding(index, fr.kind(f), f.element_error, x or self._owner(f))
+            self._finding(index, fr.kind(f), f.element_error, x or self._owner(f), from_ap=_from_ap(f))
 
     def _data(self, index, t, f: fr.Frame80211):
         k = fr.eapol_key(f)

@@ -1,12 +1,10 @@
-"""Steps of the 802.11v BTM suite: build BSS_TM_REQ commands, observe the exchange, and
-hand the evidence to the oracle (engine.btm through suites.steps.judge_btm)."""
+"""Steps of the 802.11v BTM suite: build BSS_TM_REQ commands and wait for the exchange.
+The judging is engine/judges/bss_transition.py's."""
 from __future__ import annotations
 
 import time
 
-from engine.frames import convert, mac
-from suites.air import Air, ap_events
-from suites.steps import judge_btm
+from engine.air import ap_events
 
 GHOST = "02:de:ad:be:ef:01"  # a BSSID no radio in the lab uses: never on the air
 GHOST_CHANNEL = 11
@@ -30,40 +28,6 @@ def bss_tm_req(sta: str, cands: list[str], token: int, opts: str = "") -> str:
     return " ".join(parts)
 
 
-class Collect:
-    """A record stand-in that keeps the oracle's verdicts apart (negative controls judge them)."""
-
-    def __init__(self, record):
-        self.record = record
-        self.verdicts = []
-
-    def add(self, verdicts):
-        self.verdicts.extend([verdicts] if not isinstance(verdicts, list) else verdicts)
-
-    def attach_json(self, name, obj):
-        return self.record.attach_json(name, obj)
-
-
-def judge_request(record, air: Air, dut, cur, aps, profile, index: int = 0, settings=None, joined=None,
-                  keep_apart: bool = False):
-    """judge_btm for request number `index` on the air. Returns (request, response, verdicts)."""
-    sink = Collect(record) if keep_apart else record
-    rq, rs = judge_btm(sink, air, dut, cur, aps, profile, settings=settings, joined=joined, request_index=index)
-    return rq, rs, (sink.verdicts if keep_apart else None)
-
-
-def btm_queries(air: Air, sta: str):
-    return [(f, convert.btm_query_from(f.raw)) for f in air.of_kind("btm_query") if mac(f.raw[10:16]) == sta]
-
-
-def requests_to(air: Air, sta: str):
-    return [(f, r) for f, r in air.btm_requests() if mac(f.raw[4:10]) == sta]
-
-
-def responses_from(air: Air, sta: str):
-    return [(f, r) for f, r in air.btm_responses() if mac(f.raw[10:16]) == sta]
-
-
 def wait_responses(ap, n: int, since: int, timeout: float) -> list:
     """Wait for n BSS-TM-RESP events on the AP; returns what came (maybe fewer)."""
     deadline = time.monotonic() + timeout
@@ -72,17 +36,6 @@ def wait_responses(ap, n: int, since: int, timeout: float) -> list:
         if len(got) >= n or time.monotonic() > deadline:
             return got
         time.sleep(0.1)
-
-
-def final_bssid(dut, since: int, cur_bssid: str) -> str | None:
-    """The BSS the DUT is connected to at the end, if it is not the one it started on."""
-    last = None
-    for e in dut.events()[since:]:
-        if e.kind == "connected":
-            last = e.get("bssid")
-        elif e.kind == "disconnected":
-            last = None
-    return last if last and last != cur_bssid else None
 
 
 def wait_settled(dut, since: int, timeout: float, quiet: float = 2.0) -> None:

@@ -1,22 +1,27 @@
-"""Reading a case's evidence for the oracle: frames from the capture, the air's
-ground truth, and the daemons' decoded events. No verdicts are made here."""
+"""The air of one case, as the judges read it: frames from the capture with their kinds,
+the air's ground truth per AP, and the APs' decoded hostapd events. No verdicts here."""
 from __future__ import annotations
 
 from engine import capture, hostapd_events
-from engine.frames import classify, header_len, mac
+from engine.frames import classify
 from engine.frames import convert
+from engine.ies import MalformedFrame
 from engine.models import AirBSS
 
 
 class Air:
     """The frames of one case's capture, read once."""
 
-    def __init__(self, path):
+    def __init__(self, path=None, frames=None, problems=()):
+        """From a capture file (path), or from frames already read (frames)."""
         self.path = path
-        reader = capture.open_capture(str(path))
-        self.frames = list(reader)
-        self.problems = list(reader.problems)
+        if frames is None:
+            reader = capture.open_capture(str(path))
+            frames, problems = list(reader), list(reader.problems)
+        self.frames = list(frames)
+        self.problems = list(problems)
         self.kinds = [classify(f.raw) for f in self.frames]
+        self.malformed: list[tuple] = []  # (frame, kind, error) of frames that did not decode
 
     def of_kind(self, *kinds: str):
         return [f for f, k in zip(self.frames, self.kinds) if k in kinds]
@@ -26,7 +31,7 @@ class Air:
         a, b = a.lower(), b.lower()
         out = []
         for f in self.of_kind(*kinds):
-            src, dst = mac(f.raw[10:16]), mac(f.raw[4:10])
+            src, dst = f.src, f.dst
             if {src, dst} == {a, b}:
                 out.append(f)
         return out
@@ -36,7 +41,7 @@ class Air:
         last = {}
         for f, k in zip(self.frames, self.kinds):
             if k in ("beacon", "probe_resp"):
-                last[(k, mac(f.raw[16:22]))] = f.raw[header_len(f.raw):]
+                last[(k, f.addr3)] = f.body
         out = []
         for ap in aps:
             extra = {}
@@ -46,18 +51,31 @@ class Air:
                               ap.freq, last.get(("beacon", ap.bssid), b""), extra))
         return out
 
+    def decoded(self, kind: str, decode):
+        """[(frame, decoded)] of every frame of this kind that decodes. A frame that does not
+        is kept in self.malformed as (frame, kind, error): whoever sent it is judged for it,
+        and the rest of the air is still judged."""
+        out = []
+        for f in self.of_kind(kind):
+            try:
+                out.append((f, decode(f.raw)))
+            except MalformedFrame as e:
+                if not any(m[0] is f for m in self.malformed):
+                    self.malformed.append((f, kind, str(e)))
+        return out
+
     def btm_requests(self):
-        return [(f, convert.btm_request_from(f.raw)) for f in self.of_kind("btm_request")]
+        return self.decoded("btm_request", convert.btm_request_from)
 
     def btm_responses(self):
-        return [(f, convert.btm_response_from(f.raw)) for f in self.of_kind("btm_response")]
+        return self.decoded("btm_response", convert.btm_response_from)
 
     def beacon_requests(self):
-        return [(f, convert.beacon_request_from(f.raw)) for f in self.of_kind("rm_beacon_request")]
+        return self.decoded("rm_beacon_request", convert.beacon_request_from)
 
     def first_after(self, t: float, sta: str, *kinds: str):
         for f in self.of_kind(*kinds):
-            if f.t >= t and sta.lower() in (mac(f.raw[10:16]), mac(f.raw[4:10])):
+            if f.t >= t and sta.lower() in (f.src, f.dst):
                 return f
         return None
 

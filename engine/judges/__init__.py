@@ -1,0 +1,75 @@
+"""One judge per case family: every verdict of a case is a function of its evidence.
+
+A judge takes a CaseEvidence (stimulus, DUT and AP events, the profile) and the case's
+Air (frames) and writes into a CaseJudgement. The live run and `roamcert analyze
+RUN/cases/CASE` call the same judge on the same evidence, so they give the same verdicts.
+
+Add a family: write a module here with functions decorated @judge("name"), import it at
+the bottom of this file, and let the suite record evidence with judge="name".
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from engine.air import Air
+from engine.evidence import CaseEvidence, EvidenceError
+from engine.verdict import DUT, Verdict
+
+JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
+
+
+@dataclass
+class CaseJudgement:
+    """What a judge produced: verdicts in order, decoded exchanges to attach, measured
+    figures, and the data of roam timeline pictures."""
+    verdicts: list[Verdict] = field(default_factory=list)
+    attachments: dict[str, Any] = field(default_factory=dict)  # name -> JSON-able object
+    metrics: dict[str, Any] = field(default_factory=dict)
+    roams: list[dict] = field(default_factory=list)
+
+    def add(self, verdicts) -> None:
+        if isinstance(verdicts, Verdict):
+            verdicts = [verdicts]
+        self.verdicts.extend(verdicts)
+
+    def attach_json(self, name: str, obj) -> None:
+        self.attachments[name] = obj
+
+
+def judge(name: str):
+    """Register a judge under name."""
+    def deco(fn):
+        if name in JUDGES:
+            raise ValueError(f"two judges named {name!r}")
+        JUDGES[name] = fn
+        return fn
+    return deco
+
+
+def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
+    """Judge one case. A case whose DUT never connected is judged on that alone (no frames
+    needed); every other judge needs the case's air."""
+    from engine.judges import common
+    j = CaseJudgement()
+    if ev.facts.get("connect_error") is not None:
+        j.add(common.connect_failed(ev))
+        return j
+    fn = JUDGES.get(ev.judge)
+    if fn is None:
+        raise EvidenceError(f"no judge named {ev.judge!r} (known: {', '.join(sorted(JUDGES))})")
+    if air is None:
+        raise EvidenceError(f"{ev.case}: the {ev.judge} judge needs the case's capture (air.pcap)")
+    fn(ev, air, j)
+    # A verdict on "the DUT" is about the layer that DUT says makes its frames and events
+    # (wpa_supplicant's SME for linux-wpas, the firmware for an ESP32); verdicts that name
+    # another layer (kernel/driver, reference AP, lab, stimulus) keep it.
+    if ev.dut.layer != DUT:
+        j.verdicts = [dataclasses.replace(v, layer=ev.dut.layer) if v.layer == DUT else v for v in j.verdicts]
+    return j
+
+
+# The families register themselves on import.
+from engine.judges import smoke  # noqa: E402,F401
+from engine.judges import bss_transition, ft, native  # noqa: E402,F401

@@ -1,0 +1,245 @@
+"""The 802.11r (FT-PSK) cases' judges: the initial mobility domain association, one FT roam
+(over the air or over the DS), repeated roams, a target in another mobility domain, FT over
+the DS where the MDE forbids it, an R0KH/R1KH key mismatch, and ping loss across roams.
+
+Each reads only its evidence: the facts the scenario recorded (times, marks, command
+replies, the supplicant's STATUS at the end, ping results), the DUT's events and
+indication trace, the APs' identities and the frames on the air."""
+from __future__ import annotations
+
+from engine.air import Air
+from engine.clauses import rule
+from engine.evidence import CaseEvidence
+from engine.ft.exchange import find_exchanges
+from engine.ies import split
+from engine.indications import Observation
+from engine.judges import judge
+from engine.judges.common import R, judge_ft_roam, roam_timeline, secrets
+from engine.judges.roaming import (DS_CLAUSE, MD_CLAUSE, auth_algorithm, indication_rules, latency_summary,
+                                   mde_of_beacon, sent_by, state_of)
+from engine.verdict import REFERENCE_AP, check
+
+LOSS_LIMIT = 25  # lost 10 ms pings per roam (ChromeOS tast wificell)
+LOSS_CLAUSE = (f"{R} 13.1 (FT keeps the loss of connectivity during a transition small); "
+               f"ChromeOS tast wificell: at most {LOSS_LIMIT} lost 10 ms pings per roam")
+
+
+@judge("ft.initial_association")
+def initial_association(ev: CaseEvidence, air: Air, j) -> None:
+    dut, bssid = ev.dut, ev.facts["connected_to"]
+    ft = find_exchanges(air.frames, secrets(ev.profile))
+    j.attach_json("ft-analysis", ft.to_dict())
+    mine = [i for i in ft.initial if i.sta == dut.mac]
+    j.add(check("FT-INITIAL", f"{R} 13.4", len(mine) == 1,
+                "one initial mobility domain association (MDE and FT AKM in the Association Request)",
+                f"{len(mine)}", tuple(f"frame {i.request.index}" for i in mine)))
+    for i in mine:
+        j.add(check("FT-INITIAL-MDE", f"{R} 13.4, 9.4.2.46", i.request.mde is not None,
+                    "an MDE in the Association Request", "present" if i.request.mde else "absent",
+                    (f"frame {i.request.index}",)))
+        h = i.handshake
+        ids = []
+        if h is not None and h.m2 is not None:
+            ids = [e.id for e in split(h.m2.key_data, what="M2 Key Data")[0]]
+        j.add(check("FT-INITIAL-FTE", f"{R} 13.4.2, 9.4.2.47", 55 in ids and 54 in ids,
+                    "MDE and FTE in the Key Data of 4-way message 2",
+                    f"element ids {ids}" if h and h.m2 else "no message 2",
+                    tuple(f"frame {x}" for x in (h.messages.get(2, []) if h else []))))
+    hs = [h for h in ft.handshakes if h.sta == dut.mac]
+    j.add(check("FT-4WAY-ONCE", f"{R} 13.4", len(hs) == 1, "exactly one 4-way handshake", f"{len(hs)}"))
+    j.add(ft.verdicts())
+    j.add(check("CONNECTED", f"{R} 13.4", bssid in {ap.bssid for ap in ev.aps.values()},
+                "connected to a lab AP", bssid))
+    indication_rules(j, dut, focus=("IND-3",))
+
+
+@judge("ft.roam")
+def one_roam(ev: CaseEvidence, air: Air, j) -> None:
+    """One commanded FT roam (ROAM over the air, FT_DS over the DS) that must succeed."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    over_ds, reply, done = ev.params["over_ds"], ev.facts["command_reply"], ev.facts["outcome"]
+    j.add(check("ROAM-ACCEPTED", f"{R} 13.5.1", reply.startswith("OK"), "OK", reply.strip()))
+    j.add(check("ROAM-COMPLETED", f"{R} 13.5.1", done == "connected", f"connected to {other.bssid}", done))
+    ft, mine = judge_ft_roam(j, air, dut, over_ds, other, ev.profile)
+    hs = [h for h in ft.handshakes if h.sta == dut.mac and h.ap == other.bssid]
+    j.add(check("FT-NO-4WAY-TARGET", f"{R} 13.5.1", not hs,
+                "no 4-way handshake with the target", f"{len(hs)} handshake(s)"))
+    lat = mine[0].latency_us if mine else None
+    j.metrics["ft_latency"] = latency_summary([x.latency_us for x in mine if x.latency_us])
+    indication_rules(j, dut, focus=("IND-2", "IND-6", "IND-7"))
+    roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"], {"ft": lat} if lat else None)
+
+
+@judge("ft.repeated_roams")
+def repeated_roams(ev: CaseEvidence, air: Air, j) -> None:
+    """n over-the-air FT roams back and forth, each of which must succeed without a 4-way."""
+    dut, first_cur, first_other = ev.dut, ev.ap("cur"), ev.ap("other")
+    n, done, fails = ev.params["rounds"], ev.facts["succeeded"], ev.facts["failures"]
+    j.add(check("FT-REPEAT", f"{R} 13.5.2", done == n and not fails,
+                f"{n} successful roams, no failure", f"{done} succeeded; " + ("; ".join(fails) or "no failure")))
+    ft, mine = judge_ft_roam(j, air, dut, False, None, ev.profile)
+    ok = [x for x in mine if x.reassoc_status == 0 and x.ok]
+    j.add(check("FT-REPEAT-EXCHANGES", f"{R} 13.5.2, 13.8.4, 13.8.5", len(ok) == n,
+                f"{n} FT exchanges that pass every check", f"{len(ok)} of {len(mine)}"))
+    hs = [h for h in ft.handshakes if h.sta == dut.mac]
+    j.add(check("FT-REPEAT-NO-4WAY", f"{R} 13.5.1", len(hs) == 1,
+                "one 4-way handshake (the initial association) and none after any roam",
+                f"{len(hs)} handshake(s)"))
+    lats = [x.latency_us for x in mine if x.latency_us]
+    j.metrics["ft_latency"] = latency_summary(lats)
+    j.attach_json("ft-latencies-us", lats)
+    indication_rules(j, dut, focus=("IND-2", "IND-6", "IND-7"))
+    roam_timeline(j, air, dut, first_cur, first_other, ev.title + " (all roams)", ev.facts["t0"],
+                  {"ft_median": int(latency_summary(lats)["median_ms"] * 1000)} if lats else None)
+
+
+@judge("ft.other_mobility_domain")
+def other_mobility_domain(ev: CaseEvidence, air: Air, j) -> None:
+    """A roam to a BSS of another mobility domain: no FT; either a full (initial MD)
+    association that completes, or no attempt and the current link kept."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    t0, reply, status = ev.facts["t0"], ev.facts["command_reply"], ev.facts["status"]
+    ft = find_exchanges(air.frames, secrets(ev.profile))
+    j.attach_json("ft-analysis", ft.to_dict())
+    # the exchange checks assume an FT roam should succeed; here only the MD rules apply
+    j.add([v for i in ft.initial if i.sta == dut.mac for v in i.verdicts])
+    md_cur, md_oth = mde_of_beacon(air, cur.bssid), mde_of_beacon(air, other.bssid)
+    j.add(check("MD-DIFFERENT", f"{R} 9.4.2.46", bool(md_cur and md_oth and md_cur[:2] != md_oth[:2]),
+                "the two APs advertise different MDIDs (the scenario)",
+                f"{md_cur.hex() if md_cur else None} / {md_oth.hex() if md_oth else None}", layer=REFERENCE_AP))
+    fts = [x for x in ft.exchanges if x.sta == dut.mac and x.target == other.bssid]
+    j.add(check("FT-MD-NO-FT", MD_CLAUSE, not fts,
+                "no FT exchange with a BSS of another mobility domain",
+                f"{len(fts)} FT exchange(s)", tuple(f"frame {x._msgs()[0].index}" for x in fts if x._msgs())))
+    auths = sent_by(air, dut.mac, t0, "auth", to=other.bssid)
+    acts = sent_by(air, dut.mac, t0, "ft_action_req")
+    j.add(check("FT-MD-NO-FT-ACTION", MD_CLAUSE, not acts, "no FT Action Request",
+                f"{len(acts)}", tuple(f"frame {f.index}" for f in acts)))
+    j.attach_json("auth-to-target", [{"frame": f.index, "algorithm": auth_algorithm(f)} for f in auths])
+    open_auths = [f for f in auths if auth_algorithm(f) == 0]
+    if open_auths:  # a full authentication: it must complete like an initial MD association
+        hs = [h for h in ft.handshakes if h.sta == dut.mac and h.ap == other.bssid]
+        j.add(check("FT-MD-4WAY", f"{R} 13.4, 12.7.6", any(h.complete for h in hs),
+                    "a complete 4-way handshake with the target (initial MD association)",
+                    "; ".join(str(h.to_dict()["messages"]) for h in hs) or "none"))
+        j.add(check("FT-MD-JOINED", f"{R} 13.4", status.get("bssid") == other.bssid
+                    and status.get("wpa_state") == "COMPLETED",
+                    f"COMPLETED with {other.bssid}", state_of(status)))
+    elif not auths:
+        j.add(check("FT-MD-REFUSED-STAYS", MD_CLAUSE, status.get("bssid") == cur.bssid
+                    and status.get("wpa_state") == "COMPLETED",
+                    f"no transition attempted, still COMPLETED with {cur.bssid}",
+                    f"ROAM answered {reply.strip()!r}; {state_of(status)}"))
+    indication_rules(j, dut)
+    roam_timeline(j, air, dut, cur, other, ev.title, t0)
+
+
+@judge("ft.over_ds_not_offered")
+def over_ds_not_offered(ev: CaseEvidence, air: Air, j) -> None:
+    """FT_DS where both APs' MDEs say FT over the DS = 0: no FT Action Request, link kept."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    t0, reply, status = ev.facts["t0"], ev.facts["command_reply"], ev.facts["status"]
+    md_cur, md_oth = mde_of_beacon(air, cur.bssid), mde_of_beacon(air, other.bssid)
+    j.add(check("MDE-NO-DS", f"{R} 9.4.2.46",
+                bool(md_cur and md_oth) and not (md_cur[2] & 1) and not (md_oth[2] & 1),
+                "both APs advertise FT over DS = 0 in their MDE (the scenario)",
+                f"MDE {md_cur.hex() if md_cur else None} / {md_oth.hex() if md_oth else None}", layer=REFERENCE_AP))
+    acts = sent_by(air, dut.mac, t0, "ft_action_req")
+    j.add(check("FT-DS-NOT-OFFERED", DS_CLAUSE, not acts,
+                "no FT Action Request: the current AP's MDE has FT over DS = 0",
+                f"{len(acts)} FT Action Request(s) sent to {sorted({f.dst for f in acts})}; "
+                f"FT_DS answered {reply.strip()!r}",
+                tuple(f"frame {f.index}" for f in acts)))
+    ft = find_exchanges(air.frames, secrets(ev.profile))
+    j.attach_json("ft-analysis", ft.to_dict())
+    j.add(check("FT-DS-KEEPS-LINK", rule("IND-8").clause, status.get("wpa_state") == "COMPLETED",
+                "still COMPLETED (with either AP)", state_of(status)))
+    indication_rules(j, dut)
+    roam_timeline(j, air, dut, cur, other, ev.title, t0)
+
+
+@judge("ft.key_mismatch")
+def key_mismatch(ev: CaseEvidence, air: Air, j) -> None:
+    """FT_DS to a target that cannot get PMK-R1: the roam fails and the DUT keeps its link."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    reply, status = ev.facts["command_reply"], ev.facts["status"]
+    ft = find_exchanges(air.frames, secrets(ev.profile))
+    j.attach_json("ft-analysis", ft.to_dict())
+    mine = [x for x in ft.exchanges if x.sta == dut.mac]
+    joined = [x for x in mine if x.reassoc_status == 0]
+    j.add(check("FT-KEYS-ROAM-FAILS", f"{R} 13.5.4, 13.7.2", not joined,
+                "no successful FT reassociation (the target has no PMK-R1)",
+                f"{len(joined)} successful of {len(mine)} exchange(s); FT_DS answered {reply.strip()!r}",
+                tuple(f"frame {x.reassoc_resp.index}" for x in joined)))
+    j.add(check("FT-KEYS-STAYS", rule("IND-8").clause,
+                status.get("wpa_state") == "COMPLETED" and status.get("bssid") == cur.bssid,
+                f"COMPLETED with the current AP {cur.bssid}", state_of(status)))
+    indication_rules(j, dut, focus=("IND-8",), candidates_by_roam={0: [other.bssid]},
+                     observation=Observation(observed_until=ev.facts["t_end"]))
+    roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"])
+
+
+def ping_gaps(transmitted: int, answered: list[int]) -> list[tuple[int, int]]:
+    """Runs of unanswered sequence numbers (first, last), within the transmitted range."""
+    got = set(answered)
+    out, start = [], None
+    for s in range(transmitted):
+        if s not in got and start is None:
+            start = s
+        elif s in got and start is not None:
+            out.append((start, s - 1))
+            start = None
+    if start is not None:
+        out.append((start, transmitted - 1))
+    return out
+
+
+def air_gaps(air: Air, sta: str, exchanges) -> list[dict]:
+    """For each FT exchange: the DUT's last data frame before it and first data frame
+    after the Reassociation Response, on the air (frames are CCMP, so only timing)."""
+    out = []
+    data = sent_by(air, sta, 0, "data")
+    for x in exchanges:
+        ms = x._msgs()
+        if not ms or x.reassoc_resp is None:
+            continue
+        start, end = ms[0].t, x.reassoc_resp.t
+        before = [f for f in data if f.t < start]
+        after = [f for f in data if f.t > end]
+        out.append({"target": x.target, "ft_start_t": start, "reassoc_resp_t": end,
+                    "last_data_before_ms": round((start - before[-1].t) * 1000, 1) if before else None,
+                    "first_data_after_ms": round((after[0].t - end) * 1000, 1) if after else None,
+                    "data_gap_ms": round((after[0].t - before[-1].t) * 1000, 1) if before and after else None})
+    return out
+
+
+@judge("ft.ping_loss")
+def ping_loss(ev: CaseEvidence, air: Air, j) -> None:
+    """Over-the-air FT roams under a 10 ms ping from the DUT to the distribution system:
+    every roam completes and loses at most LOSS_LIMIT pings.
+
+    facts["roams"][i]: roamed (bool), target, ping (transmitted, received, answered seqs,
+    per-ping records); facts["warm_up"]: the ping before any roam."""
+    dut, first_cur, first_other = ev.dut, ev.ap("cur"), ev.ap("other")
+    roams, warm = ev.facts["roams"], ev.facts["warm_up"]
+    for i, r in enumerate(roams):
+        j.add(check(f"DP-ROAM-{i + 1}", f"{R} 13.5.2", r["roamed"], f"FT roam to {r['target']} completed",
+                    "completed" if r["roamed"] else "no CTRL-EVENT-CONNECTED within 15 s"))
+    j.add(check("DP-BASELINE", LOSS_CLAUSE, warm["received"] > 0,
+                "pings answered before any roam (the data path works)",
+                f"{warm['received']}/{warm['transmitted']}"))
+    ft, mine = judge_ft_roam(j, air, dut, False, None, ev.profile)
+    lats = [x.latency_us for x in mine if x.latency_us]
+    for i, r in enumerate(roams):
+        p = r["ping"]
+        lost = p["transmitted"] - p["received"]
+        j.add(check(f"DP-LOSS-{i + 1}", LOSS_CLAUSE, lost <= LOSS_LIMIT,
+                    f"at most {LOSS_LIMIT} of {p['transmitted']} pings lost across roam {i + 1}",
+                    f"{lost} lost; unanswered seq runs {ping_gaps(p['transmitted'], p['answered'])}; FT exchange "
+                    f"{lats[i] / 1000 if i < len(lats) else '?'} ms on the air",
+                    (f"ping-roam-{i + 1}",)))
+    j.metrics["ping_lost_per_roam"] = [r["ping"]["transmitted"] - r["ping"]["received"] for r in roams]
+    j.metrics["ft_latency"] = latency_summary(lats)
+    j.attach_json("air-gaps", air_gaps(air, dut.mac, mine))
+    indication_rules(j, dut, focus=("IND-6",))
+    roam_timeline(j, air, dut, first_cur, first_other, ev.title, ev.facts["t0"])

@@ -1,0 +1,88 @@
+"""Reading 802.11k exchanges off the air: neighbor report request/response frames, the
+beacon request to the DUT and its reports, the RM capabilities on the air."""
+from __future__ import annotations
+
+from engine import beacon, ies
+from engine.air import Air, ap_events
+from engine.caps import caps_from_assoc
+from engine.frames import convert
+from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
+from engine.verdict import REFERENCE_AP, check
+
+R = "IEEE 802.11-2020"
+
+
+def nr_requests(air: Air, sta: str):
+    return [(f, convert.nr_request_from(f.raw)) for f in air.of_kind("nr_request") if f.src == sta]
+
+
+def nr_responses(air: Air, sta: str):
+    return [(f, convert.nr_response_from(f.raw)) for f in air.of_kind("nr_response") if f.dst == sta]
+
+
+def meas_requests_in(frame) -> list[tuple[int, int, int, bytes]]:
+    """(token, mode, type, rest) of each Measurement Request element of a NR Request frame
+    (the elements follow Category, Action and Dialog Token: 9.6.6.6)."""
+    out = []
+    for e in ies.walk(frame.body, 3):
+        if e.id == EID_MEAS_REQ and len(e.body) >= 3:
+            out.append((e.body[0], e.body[1], e.body[2], bytes(e.body[3:])))
+    return out
+
+
+def beacon_rm_caps(air: Air, bssid: str) -> bytes | None:
+    """Body of the RM Enabled Capabilities element in the AP's last beacon, None if absent
+    (a beacon body starts with 12 octets of fixed fields: 9.3.3.2)."""
+    body = None
+    for f in air.of_kind("beacon"):
+        if f.addr3 == bssid:
+            body = f.body
+    if body is None:
+        return None
+    e = ies.find(body, EID_RM_CAPS, start=12)
+    return bytes(e.body) if e else None
+
+
+def sta_caps(air: Air, sta: str):
+    reqs = [f for f in air.of_kind("assoc_req", "reassoc_req") if f.src == sta]
+    return caps_from_assoc(reqs[-1].raw) if reqs else None
+
+
+def beacon_exchange(air: Air, dut, token: int):
+    """The request frame to the DUT with this dialog token, and the DUT's reports to it."""
+    rq = [(f, r) for f in air.of_kind("rm_beacon_request") if f.dst == dut.mac
+          for r in [convert.beacon_request_from(f.raw)] if r.dialog_token == token]
+    reps = []
+    for f in air.of_kind("rm_beacon_report", "rm_report"):
+        if f.src != dut.mac:
+            continue
+        rs = convert.beacon_reports_from(f.raw)
+        if rs and rs[0].token == token:
+            reps.extend((f, r) for r in rs)
+    return rq, reps
+
+
+def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.BeaconDut | None = None,
+                     since: int = 0):
+    """The oracle's prediction from the request on the air and the air's ground truth,
+    then its field-by-field validation of the DUT's reports on the air."""
+    rq, reps = beacon_exchange(air, dut, token)
+    j.add(check("BCN-REQUEST-SENT", f"{R} 11.10.9.3", len(rq) >= 1,
+                f"the AP's beacon request (dialog token {token}) on the air", f"{len(rq)} frame(s)",
+                layer=REFERENCE_AP))
+    if not rq:
+        return None, []
+    rq_f, req = rq[0]
+    reports = [r for _, r in reps]
+    pred = beacon.predict(req, air.truth(aps), dut_view)
+    j.attach_json("beacon-exchange", {
+        "request": repr(req), "request_frame": rq_f.index,
+        "report_frames": sorted({f.index for f, _ in reps}),
+        "reports": [repr(r) for r in reports], "prediction": repr(pred),
+        "hostapd_events": [repr(ev.value) for _, ev in ap_events(ap, "BEACON-RESP-RX", since)]})
+    j.add(beacon.validate(req, reports, pred))
+    return pred, reports
+
+
+def refused_modes(reports) -> list[int]:
+    return [r.mode & ~beacon.REPORT_LATE for r in reports]
