@@ -104,6 +104,10 @@ class LabgridRig:
         # the lab host
         self.vm = VirtualLab(self.dir / "labhost", ssh_port=self.ssh_port,
                              ssh_pubkey=(self.dir / "id_ed25519.pub").read_text())
+        # A lab host also runs ssh, sshfs and the log followers beside the daemons; under
+        # TCG one vCPU leaves hostapd too little of it to answer an FT authentication
+        # before the STA retransmits. Two vCPUs (ROAMCERT_RIG_CPUS) keep it close to a real host.
+        self.vm.cpus = int(os.environ.get("ROAMCERT_RIG_CPUS", "2"))
         self.vm.boot()
         hostkey = self.vm.ssh_host_key()
         if not hostkey:

@@ -241,7 +241,8 @@ def test_smoke_run_through_labgrid_and_a_second_job_is_refused(tmp_path):
             assert job1.poll() is None, (tmp_path / "job1.out").read_text()[-3000:]
             # job 2 asks for the same place while job 1 holds it
             env2 = dict(env, ROAMCERT_RUNS=str(tmp_path / "runs2"), USER="ci-job-2")
-            job2 = subprocess.run(argv, capture_output=True, text=True, env=env2, cwd=ROOT, timeout=600,
+            argv2 = [str(ROOT / "roamcert"), "run", *rig.run_args(), "--dut", "linux-wpas", "-k", "SMOKE-01"]
+            job2 = subprocess.run(argv2, capture_output=True, text=True, env=env2, cwd=ROOT, timeout=600,
                                   stdin=subprocess.DEVNULL)
             assert job1.poll() is None, "job 1 ended before job 2 was refused: the lock was not tested"
             assert job2.returncode != 0
