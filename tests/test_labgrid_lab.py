@@ -217,6 +217,22 @@ def test_place_lock_is_labgrids(coordinator):
 
 
 @needs_labgrid
+def test_environment_file_names_the_place(coordinator, tmp_path):
+    """--lg-env: labgrid-client takes the place from the file's RemotePlace."""
+    addr, client = coordinator
+    env = tmp_path / "lab.yaml"
+    env.write_text("targets:\n  main:\n    resources:\n      RemotePlace:\n        name: unit\n")
+    place = Place(env=str(env), coordinator=addr, client=str(LGVENV / "bin" / "labgrid-client"))
+    place.acquire()
+    try:
+        assert "acquired: None" not in client("-p", "unit", "show").stdout
+        assert place.find("NetworkService").group == "labhost"
+    finally:
+        place.release()
+    assert "acquired: None" in client("-p", "unit", "show").stdout
+
+
+@needs_labgrid
 def test_unknown_place_fails_clearly(coordinator):
     addr, _ = coordinator
     with pytest.raises(LabgridError, match="cannot acquire labgrid place nowhere"):
