@@ -25,7 +25,7 @@ import time
 from pathlib import Path
 
 from lab.client import AgentClient
-from lab.labgrid_place import LabgridError, Place, Resource
+from lab.labgrid_place import LabgridError, Place, Resource, acquire_first
 from lab.vm import AGENT
 
 SFTP_SERVER = Path("/usr/lib/openssh/sftp-server")
@@ -102,10 +102,12 @@ class LabgridLab:
     remote_share = True  # the run folder is an sshfs mount on the lab host (lab/session.py)
     persistent_host = True  # the lab host outlives the run: leave it as found
 
-    def __init__(self, results_dir: Path, place: Place, ssh_key: str | None = None,
-                 known_hosts: str | None = None, host_name: str | None = None):
+    def __init__(self, results_dir: Path, places: list[Place], ssh_key: str | None = None,
+                 known_hosts: str | None = None, host_name: str | None = None, start: int = 0):
         self.results_dir = Path(results_dir).resolve()
-        self.place = place
+        self.places = places  # candidates; self.place is the one acquired
+        self.place: Place | None = None
+        self.start = start
         self.ssh_key = ssh_key
         self.known_hosts = known_hosts
         self.host_name = host_name  # which NetworkService, when the place has several
@@ -123,7 +125,7 @@ class LabgridLab:
         t0 = time.monotonic()
         self.results_dir.mkdir(parents=True, exist_ok=True)
         (self.results_dir / "lab").mkdir(exist_ok=True)
-        self.place.acquire()  # PlaceBusy when another job holds it
+        self.place = acquire_first(self.places, self.start)  # PlaceBusy when other jobs hold them
         try:
             self.host = SshHost.from_resource(self.place.find("NetworkService", self.host_name),
                                               self.ssh_key, self.known_hosts)
@@ -245,7 +247,7 @@ class LabgridLab:
         return {"url": url, "speed": speed, "group": group, "reset": reset}
 
     def info(self) -> dict:
-        return {"kind": self.kind, "place": self.place.label,
+        return {"kind": self.kind, "place": self.place.label if self.place else None,
                 "lab_host": self.host.label if self.host else None,
                 "kernel": (self.agent.info.get("uname") if self.agent else None),
                 "boot_s": round(self.boot_seconds, 2) if self.boot_seconds else None}
@@ -279,7 +281,8 @@ class LabgridLab:
             if self.host:
                 self.host.stop_master()
         finally:
-            self.place.release()
+            if self.place:
+                self.place.release()
 
 
 def _wait_or_kill(proc: subprocess.Popen, timeout: float) -> None:

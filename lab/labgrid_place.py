@@ -171,3 +171,28 @@ class Place:
 
     def io(self, action: str, name: str | None = None) -> str:
         return self._run("io", action, *([name] if name else [])).stdout.strip()
+
+
+def acquire_first(places: list[Place], start: int = 0) -> Place:
+    """Acquire the first free place of a pool, trying them from index start on (a pytest-xdist
+    worker gwN starts at N, so workers spread over the pool and each locks its own place).
+    All held: PlaceBusy naming every holder."""
+    if not places:
+        raise LabgridError("no labgrid place given")
+    order = places[start % len(places):] + places[:start % len(places)]
+    busy = []
+    for place in order:
+        try:
+            place.acquire()
+            return place
+        except PlaceBusy as e:
+            busy.append(str(e))
+    if len(busy) == 1:
+        raise PlaceBusy(busy[0])
+    raise PlaceBusy("every labgrid place of the pool is held by another job:\n" + "\n".join(busy))
+
+
+def xdist_worker_index() -> int:
+    """N of pytest-xdist's worker gwN (0 outside xdist)."""
+    w = os.environ.get("PYTEST_XDIST_WORKER", "")
+    return int(w[2:]) if w.startswith("gw") and w[2:].isdigit() else 0

@@ -22,7 +22,7 @@ from devices.base import DutError
 from devices.esp32_flash import identify, read_build
 from devices.registry import twin_args
 from lab.esp32_twin import ROM_BANNER, SerialEndpoint
-from lab.labgrid_place import LabgridError, Place, PlaceBusy, parse_show
+from lab.labgrid_place import LabgridError, Place, PlaceBusy, acquire_first, parse_show
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from labgrid_rig import LGVENV, PLACE, LabgridRig, free_port, wait_until  # noqa: E402
@@ -179,15 +179,16 @@ def coordinator(tmp_path):
                               capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
 
     (tmp_path / "exporter.yaml").write_text(
-        "labhost:\n  NetworkService:\n    address: 127.0.0.1\n    port: 1\n    username: root\n")
+        "labhost:\n  NetworkService:\n    address: 127.0.0.1\n    port: 1\n    username: root\n"
+        "labhost2:\n  NetworkService:\n    address: 127.0.0.1\n    port: 2\n    username: root\n")
     try:
         spawn("coordinator", [str(LGVENV / "bin" / "labgrid-coordinator"), "-l", addr])
         wait_until(lambda: client("places").returncode == 0, 30, "the coordinator")
         spawn("exporter", [str(LGVENV / "bin" / "labgrid-exporter"), "-c", addr, "-n", "unit",
                            "--hostname", "127.0.0.1", str(tmp_path / "exporter.yaml")])
-        wait_until(lambda: "unit/labhost" in client("resources").stdout, 30, "the exporter")
+        wait_until(lambda: "unit/labhost2" in client("resources").stdout, 30, "the exporter")
         assert client("-p", "unit", "create").returncode == 0
-        assert client("-p", "unit", "add-match", "unit/*/*").returncode == 0
+        assert client("-p", "unit", "add-match", "unit/labhost/*").returncode == 0
         yield addr, client
     finally:
         for p in reversed(procs):
@@ -214,6 +215,28 @@ def test_place_lock_is_labgrids(coordinator):
     finally:
         first.release()
     assert "acquired: None" in client("-p", "unit", "show").stdout
+
+
+@needs_labgrid
+def test_pool_takes_the_first_free_place(coordinator):
+    addr, client = coordinator
+    lgc = str(LGVENV / "bin" / "labgrid-client")
+    assert client("-p", "unit2", "create").returncode == 0
+    assert client("-p", "unit2", "add-match", "unit/labhost2/*").returncode == 0
+    held = client("-p", "unit", "acquire", user="other-job")
+    assert held.returncode == 0, held.stderr
+    try:
+        got = acquire_first([Place("unit", coordinator=addr, client=lgc), Place("unit2", coordinator=addr, client=lgc)])
+        try:
+            assert got.name == "unit2"
+            # a worker starting at index 1 (gw1) tries unit2 first; with both held it names both
+            with pytest.raises(PlaceBusy, match=r"every labgrid place of the pool(.|\n)*unit(.|\n)*unit2"):
+                acquire_first([Place("unit", coordinator=addr, client=lgc),
+                               Place("unit2", coordinator=addr, client=lgc)], start=1)
+        finally:
+            got.release()
+    finally:
+        client("-p", "unit", "release", user="other-job")
 
 
 @needs_labgrid
