@@ -186,11 +186,14 @@ class LabgridLab:
     # -- files followed live (lab/session.py's remote_share) ------------------------------------
     def follow(self, lab_path: str, host_path: Path) -> None:
         """Copy a file of the lab host's tmpfs into host_path as it grows: tail on the lab
-        host, its output written straight into the file here by ssh (no Python between)."""
+        host, its output written straight into the file here by ssh (no Python between).
+        tail polls every 0.2 s instead of waking on every line the daemon writes (GNU
+        tail's ---disable-inotify): a batch of lines per read and per ssh packet leaves the
+        lab host's CPU to the daemons, which must answer frames within 100 ms."""
         host_path.parent.mkdir(parents=True, exist_ok=True)
         with open(host_path, "wb") as out:
             self.follows[lab_path] = subprocess.Popen(
-                self.host.argv(f"mkdir -p $(dirname {lab_path}) && : > {lab_path} && exec tail -n +1 -F {lab_path}"),
+                self.host.argv(f"mkdir -p $(dirname {lab_path}) && : > {lab_path} && exec tail -n +1 -F ---disable-inotify -s 0.2 {lab_path}"),
                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.DEVNULL)
         # the file exists on the lab host once the follower created it
         deadline = time.monotonic() + 15

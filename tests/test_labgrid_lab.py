@@ -276,7 +276,7 @@ def test_smoke_run_through_labgrid_and_a_second_job_is_refused(tmp_path):
                                 stdin=subprocess.DEVNULL)
         try:
             holder = wait_until(lambda: job1.poll() is not None or rig.holder(), 300,
-                                "job 1 acquiring the place")
+                                "job 1 acquiring the place", interval=1)
             assert job1.poll() is None, (tmp_path / "job1.out").read_text()[-3000:]
             # job 2 asks for the same place while job 1 holds it
             env2 = dict(env, ROAMCERT_RUNS=str(tmp_path / "runs2"), USER="ci-job-2")
