@@ -78,8 +78,10 @@ class DUT(Protocol):
     iface: str
 
     # capability "data_plane": a twin of this DUT whose radio sits in its own network
-    # namespace, so the lab can ping across the air (lab/dataplane.py); the caller closes it
-    def data_plane_twin(self, netns: str) -> "DUT": ...
+    # namespace, so the lab can ping across the air (lab/dataplane.py); the caller closes it.
+    # keep_neigh: the twin keeps its neighbour (ARP/ND) entries across a carrier drop
+    # (arp_evict_nocarrier=0); None: as the DUT is configured.
+    def data_plane_twin(self, netns: str, keep_neigh: bool | None = None) -> "DUT": ...
 
 
 # What every adapter must offer, and what only a capability needs.

@@ -18,6 +18,7 @@ from typing import Iterable
 
 from devices.lines import clean
 from devices.wpas_log import MAC, SUPPLICANT, Pending, SupplicantState, mac, match_table
+from engine.verdict import FIRMWARE
 from engine.events import FAILURE, SUCCESS, Event, Ind, Indication
 
 _M = f"({MAC})"
@@ -245,7 +246,12 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
     used: set[int] = set()  # disconnected events already folded into a state change
 
     def ind(e, kind, bssid=None, status=None, reason=None):
-        out.append(Indication(e.t, kind, bssid, status, reason, e.source))
+        out.append(Indication(e.t, kind, bssid, status, reason, e.source, layer=FIRMWARE, evidence=e.raw))
+
+    def media(e, kind, bssid=None, reason=None):
+        # WIFI_EVENT_STA_CONNECTED / DISCONNECTED as the firmware prints them: the driver's
+        # `connected with` line, the app's disconnect line (its STA_DISCONNECTED handler)
+        out.append(Indication(e.t, kind, bssid, None, reason, e.source, layer=FIRMWARE, evidence=e.raw))
 
     def assoc_bssid(i):
         # the BSSID this attempt reaches: the next `connected` before the attempt ends
@@ -270,7 +276,7 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
             elif state == CONNECTING:
                 ind(e, Ind.CONNECTION_COMPLETION, target, FAILURE, "DUT rebooted")
             if media_up:
-                ind(e, Ind.MEDIA_DISCONNECT, current, reason="DUT rebooted")
+                media(e, Ind.MEDIA_DISCONNECT, current, reason="DUT rebooted")
             state, current, target, assoc_open, media_up, btm = IDLE, None, None, False, False, None
         elif k == "state":
             old, new = e.get("old"), e.get("new")
@@ -287,12 +293,8 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
                         reason = None  # nothing in the log says why
                     state = ROAMING
                     ind(e, Ind.ROAMING_START, reason=reason)
-                    if new == "init" and media_up:
-                        # the driver left the associated state: ESP-IDF posts STA_DISCONNECTED
-                        # and esp_netif takes the interface down
-                        media_up = False
-                        why = f"reason={d.get('reason')}" if d is not None else f"state run -> init ({e.get('code')})"
-                        ind(e, Ind.MEDIA_DISCONNECT, current, reason=why)
+                    # No MEDIA_DISCONNECT for the state change itself: the driver leaving `run`
+                    # is not WIFI_EVENT_STA_DISCONNECTED. Only the app's disconnect line is.
                     if new in ("auth", "assoc"):
                         target = assoc_bssid(i)
                         assoc_open = True
@@ -328,21 +330,26 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
                 ind(e, Ind.CONNECTION_COMPLETION, b, SUCCESS)
             elif state == ROAMING:
                 ind(e, Ind.ROAMING_COMPLETION, b, SUCCESS)
+            # every `connected with` line is a WIFI_EVENT_STA_CONNECTED, after a roam too
+            media(e, Ind.MEDIA_CONNECT, b)
+            media_up = True
             state, current, target, btm = OP, b, b, None
-        elif k == "disconnected" and i not in used:
+        elif k == "disconnected":
             reason = f"reason={e.get('reason')}"
-            if assoc_open:
-                assoc_open = False
-                ind(e, Ind.ASSOCIATION_COMPLETION, target, FAILURE, reason)
-            if state == ROAMING:
-                ind(e, Ind.ROAMING_COMPLETION, target, FAILURE, reason)
-            elif state == CONNECTING:
-                ind(e, Ind.CONNECTION_COMPLETION, target, FAILURE, reason)
+            if i not in used:  # one folded into a state change already failed or started its operation
+                if assoc_open:
+                    assoc_open = False
+                    ind(e, Ind.ASSOCIATION_COMPLETION, target, FAILURE, reason)
+                if state == ROAMING:
+                    ind(e, Ind.ROAMING_COMPLETION, target, FAILURE, reason)
+                elif state == CONNECTING:
+                    ind(e, Ind.CONNECTION_COMPLETION, target, FAILURE, reason)
+                state, btm = IDLE, None
             if media_up:
                 media_up = False
-                ind(e, Ind.MEDIA_DISCONNECT, current, reason=reason)
-            state, btm = IDLE, None
-        elif k == "got_ip" and not media_up:
+                media(e, Ind.MEDIA_DISCONNECT, current, reason=reason)
+        elif k == "got_ip":
+            # the IP layer (esp_netif's DHCP), not media: no indication. An address proves the
+            # link was up, though, so a later disconnect line is a MEDIA_DISCONNECT.
             media_up = True
-            ind(e, Ind.MEDIA_CONNECT, current)
     return out

@@ -1,8 +1,10 @@
 """linux-wpas: a Linux client running wpa_supplicant, driven through its control interface.
 
 Events come from wpa_supplicant's own debug log (`-dd -t`), which carries every
-control-interface event too, stamped by the same kernel clock as the capture.
-The mapping onto Native 802.11 indications is in devices/INDICATIONS.md.
+control-interface event too, stamped by the same kernel clock as the capture. The link's
+state comes from the kernel itself: the lab agent's link monitor on the DUT's interface
+(carrier, operstate, nl80211 CONNECT/ROAM/DISCONNECT; lab/linkwatch.py, devices/linux_link.py),
+on the same clock. The mapping onto Native 802.11 indications is in devices/INDICATIONS.md.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ import json
 import time
 from typing import Callable, Iterable
 
-from devices import wpas_log
+from devices import linux_link, wpas_log
 from devices.base import DutError, WaitTimeout
 from engine.events import Event, Indication
 from engine.verdict import SUPPLICANT
@@ -32,8 +34,12 @@ class LinuxWpasDut:
     def __init__(self, lab, sup_cfg: SupplicantConfig | None = None, name: str | None = None,
                  capabilities: Iterable[str] | None = None, netns: str | None = None,
                  profile_overrides: dict | None = None, pin_bssid: bool = False,
-                 after_connect: tuple[str, ...] = ()):
+                 after_connect: tuple[str, ...] = (), keep_neigh: bool = False):
+        """keep_neigh: set the interface's arp_evict_nocarrier and ndisc_evict_nocarrier to 0,
+        so the kernel keeps its ARP/ND entries when carrier drops (both default to 1: a
+        carrier drop flushes them, and the first packets after a roam wait for resolution)."""
         self.lab = lab
+        self.keep_neigh = keep_neigh
         self.disable_btm = bool(sup_cfg and sup_cfg.disable_btm)
         self.profile_overrides = profile_overrides or {}
         self.pin_bssid = pin_bssid
@@ -46,19 +52,53 @@ class LinuxWpasDut:
         self.sup = lab.start_supplicant(sup_cfg, name=f"dut-{self.name}", netns=netns)
         self.mac = self.sup.mac
         self.iface = self.sup.iface
+        self.link = None
+        self.link_error = ""
+        try:
+            self.link = lab.watch_link(self.iface, netns)
+        except Exception as e:  # no monitor: fall back to the kernel messages the supplicant logs
+            self.link_error = str(e)
+        self._link_mark = 0
+        self.neigh_sysctls = self.set_neigh_evict(not keep_neigh)
         self._log_start = 0  # byte offset of this case's part of the debug log
         self._pos = 0
         self._buf = b""
         self._events: list[Event] = []
         self._lines: list[str] = []
-        self._parser = wpas_log.WpasLogParser(self.name)
+        self._parser = self._new_parser()
         self._lineno = 0
+
+    def _new_parser(self):
+        # with the monitor, the kernel's link events are its (first hand); without it, the
+        # copies the supplicant logs
+        return wpas_log.WpasLogParser(self.name, kernel=self.link is None)
+
+    def set_neigh_evict(self, evict: bool) -> dict:
+        """Set net.ipv4.conf.<if>.arp_evict_nocarrier and net.ipv6.conf.<if>.ndisc_evict_nocarrier
+        (Linux >= 5.16) in the DUT's namespace, always (a radio keeps them after a DUT that
+        changed them); returns what the kernel then reports. A kernel without them has no
+        flush to turn off: fine for the default, an error for keep_neigh."""
+        keys = (f"net.ipv4.conf.{self.iface}.arp_evict_nocarrier",
+                f"net.ipv6.conf.{self.iface}.ndisc_evict_nocarrier")
+        pre = ["ip", "netns", "exec", self.netns] if self.netns else []
+        r = self.lab.agent.run([*pre, "sysctl", "-w", *(f"{k}={int(evict)}" for k in keys)], check=False)
+        out = self.lab.agent.run([*pre, "sysctl", *keys], check=False)["stdout"]
+        got = {k.strip(): int(v) for k, _, v in (x.partition("=") for x in out.splitlines()) if v.strip()}
+        if any(got.get(k) != int(evict) for k in keys):
+            if not evict:
+                raise DutError(f"{self.name}: the kernel did not take {' and '.join(keys)} = 0: "
+                               f"{(r['stderr'] or out).strip()}")
+            got["unsupported"] = (r["stderr"] or out).strip()
+        return got
 
     # -- identity --------------------------------------------------------------------
     def identity(self) -> dict:
         return {"name": self.name, "mac": self.mac, "iface": self.iface,
                 "version": "wpa_supplicant " + self.lab.info().get("wpa_supplicant", "?"),
-                "capabilities": sorted(self.capabilities)}
+                "capabilities": sorted(self.capabilities),
+                "link_events": "lab agent netlink monitor" if self.link else
+                               f"wpa_supplicant debug log (no monitor: {self.link_error})",
+                "neigh_evict_nocarrier": dict(self.neigh_sysctls)}
 
     # -- life cycle ------------------------------------------------------------------
     def reset(self) -> None:
@@ -75,13 +115,17 @@ class LinuxWpasDut:
         self._log_start = self._pos
         self._events = []
         self._lines = []
-        self._parser = wpas_log.WpasLogParser(self.name)
+        self._parser = self._new_parser()
+        if self.link:
+            self._link_mark = self.link.mark()
 
     def _radio_was_off(self) -> bool:
         r = self.lab.agent.run(["ip", "link", "show", self.iface], check=False)
         return "state DOWN" in r["stdout"] and ",UP" not in r["stdout"]
 
     def close(self) -> None:
+        if self.link:
+            self.link.stop()
         self.lab.stop(self.sup)
 
     # -- control -----------------------------------------------------------------------
@@ -128,8 +172,18 @@ class LinuxWpasDut:
             self._events.extend(self._parser.feed_line(line, source=f"{self.sup.name}.log:{self._lineno}"))
 
     def events(self) -> list[Event]:
+        """Every event of the case so far, the one still being assembled included: an event
+        made of several lines (a neighbor report's entries, a BTM request's candidates) ends
+        only at the next event, and the last one of a case has no next one."""
         self._drain()
-        return list(self._events)
+        return list(self._events) + self._assembling()
+
+    def _assembling(self) -> list[Event]:
+        p = self._parser.sup.pending
+        if p is None:
+            return []
+        fields = {k: tuple(v) if k in ("entries", "candidates") else v for k, v in p.ev["fields"].items()}
+        return [Event(p.ev["t"], p.ev["kind"], fields, p.ev["source"], p.ev["raw"])]
 
     def log_lines(self) -> list[str]:
         self._drain()
@@ -154,21 +208,38 @@ class LinuxWpasDut:
         self._drain()
         return len(self._events)
 
-    def indications(self, events: Iterable[Event] | None = None) -> list[Indication]:
-        return wpas_log.to_indications(self.events() if events is None else events)
+    def link_events(self) -> list[Event]:
+        """The kernel's link events on the DUT's interface since reset(), from the lab agent's
+        monitor (carrier_*, port_*, nl80211_*); empty without a monitor (then events() has the
+        supplicant's copies)."""
+        if not self.link:
+            return []
+        return linux_link.to_events(self.link.records(), since=self._link_mark, name=f"{self.name}-link")
 
-    def data_plane_twin(self, netns: str) -> "LinuxWpasDut":
+    def all_events(self) -> list[Event]:
+        """events() and link_events() in time order (one kernel clock stamps both)."""
+        return sorted(self.events() + self.link_events(), key=lambda e: e.t)
+
+    def indications(self, events: Iterable[Event] | None = None) -> list[Indication]:
+        return wpas_log.to_indications(self.all_events() if events is None else events, ifname=self.iface)
+
+    def data_plane_twin(self, netns: str, keep_neigh: bool | None = None) -> "LinuxWpasDut":
         """A second supplicant like this one (same variant settings) whose radio lives in its
         own network namespace, so its IP traffic crosses the air (lab/dataplane.py); the
-        caller owns it and closes it. This is how linux-wpas offers "data_plane"."""
+        caller owns it and closes it. This is how linux-wpas offers "data_plane". keep_neigh
+        overrides this DUT's arp/ndisc_evict_nocarrier choice for the twin."""
         return LinuxWpasDut(self.lab, SupplicantConfig(disable_btm=True) if self.disable_btm else None,
                             name=f"{self.name}-netns", capabilities=self.capabilities, netns=netns,
                             profile_overrides=self.profile_overrides, pin_bssid=self.pin_bssid,
-                            after_connect=self.after_connect)
+                            after_connect=self.after_connect,
+                            keep_neigh=self.keep_neigh if keep_neigh is None else keep_neigh)
 
     def attach_evidence(self, record) -> None:
-        evs = self.events()
+        evs = self.all_events()
         record.attach_text(f"{self.name}-debug.log", "\n".join(self._lines), suffix=".log")
+        if self.link:
+            # all records: event sources ("<name>-link:N") count from the first
+            record.attach_json(f"{self.name}-link-monitor", self.link.records())
         record.attach_json(f"{self.name}-events", [e.to_dict() for e in evs])
         try:
             record.attach_json(f"{self.name}-indications", [i.to_dict() for i in self.indications(evs)])
@@ -187,10 +258,19 @@ VARIANTS = {
 }
 
 
+# Settings of the reference DUT that are not faults: the same DUT, differently configured.
+OPTIONS = {
+    # keep ARP/ND entries across a carrier drop (FT-08 both ways: the data-plane outage with
+    # and without the neighbour flush; engine/outage.py shows where the time goes)
+    "keep-neigh": dict(keep_neigh=True),
+}
+
+
 def variant(lab, which: str) -> LinuxWpasDut:
-    if which not in VARIANTS:
-        raise ValueError(f"unknown linux-wpas variant {which!r}; known: {', '.join(VARIANTS)}")
-    return LinuxWpasDut(lab, name=f"linux-wpas-{which}", **VARIANTS[which])
+    kw = VARIANTS.get(which) or OPTIONS.get(which)
+    if kw is None:
+        raise ValueError(f"unknown linux-wpas variant {which!r}; known: {', '.join([*VARIANTS, *OPTIONS])}")
+    return LinuxWpasDut(lab, name=f"linux-wpas-{which}", **kw)
 
 
 def dump_events(events: list[Event]) -> str:

@@ -99,8 +99,7 @@ def _esp32_twin(lab, opts: DutOptions, arg):
         # its supplicant keeps a BSS table and answers table-mode beacon requests.
         board = Esp32Board(serial or twin.url, name="esp32-twin", ssid=ssid, passphrase=passphrase, scan_cache=True,
                            mac=twin.mac, reset_line=twin, owned=[twin],
-                           extra_identity={"twin": f"wpa_supplicant {lab.info().get('wpa_supplicant', '?')} "
-                                                   f"on {twin.sup.iface}"})
+                           extra_identity=twin_identity(lab, twin))
     except BaseException:
         twin.close()
         raise
@@ -108,6 +107,18 @@ def _esp32_twin(lab, opts: DutOptions, arg):
     # The twin is a simulation: what it does is its backing wpa_supplicant's, not a firmware's.
     board.layer = SUPPLICANT
     return board
+
+
+TWIN_SIMULATION = ("esp32-twin: a wpa_supplicant re-emitted as ESP-IDF serial output; "
+                   "proves the adapter, not a device")
+
+
+def twin_identity(lab, twin) -> dict:
+    """What reports show for the twin: that it is a simulation, and what backs it. Its
+    supplicant-level findings are that wpa_supplicant's, not an ESP32's."""
+    return {"simulation": TWIN_SIMULATION,
+            "backing": f"wpa_supplicant {lab.info().get('wpa_supplicant', '?')}",
+            "twin": f"wpa_supplicant on {twin.sup.iface}"}
 
 
 DUT_TYPES = {

@@ -16,6 +16,8 @@ import re
 from typing import Iterable
 
 from engine.events import FAILURE, SUCCESS, Event, Ind, Indication
+from engine.verdict import KERNEL
+from engine.verdict import SUPPLICANT as SUPPLICANT_LAYER
 
 MAC = r"[0-9a-fA-F]{2}(?::[0-9a-fA-F]{2}){5}"
 _M = f"({MAC})"
@@ -44,8 +46,12 @@ def _cand(m):
 
 
 def _nr_entry(m):
+    # wpa_supplicant appends the LCI and civic Measurement Reports it got for the entry as
+    # " lci=<hex>" and " civic=<hex>" (rrm.c); None when absent.
+    lci, civic = re.search(r" lci=([0-9a-fA-F]+)", m.string), re.search(r" civic=([0-9a-fA-F]+)", m.string)
     return {"bssid": mac(m[1]), "info": int(m[2], 16), "op_class": int(m[3]), "chan": int(m[4]),
-            "phy_type": int(m[5])}
+            "phy_type": int(m[5]), "lci": lci[1].lower() if lci else None,
+            "civic": civic[1].lower() if civic else None}
 
 
 SUPPLICANT = [
@@ -67,6 +73,12 @@ SUPPLICANT = [
     (re.compile(r"RRM: Neighbor report request \(for (.*)\), token=(\d+)"), "neighbor_report_request",
      lambda m: {"ssid": m[1] or None, "token": int(m[2])}),
     (re.compile(r"RRM: Notifying neighbor report - NONE"), "neighbor_report_failed", lambda m: {}),
+    # the supplicant took a Neighbor Report Response with this dialog token (rrm.c)
+    (re.compile(r"RRM: Notifying neighbor report \(token = (\d+)\)"), "neighbor_report_notified",
+     lambda m: {"token": int(m[1])}),
+    # NEIGHBOR_REP_REQUEST refused before anything went on the air
+    (re.compile(r"RRM: (No network support for Neighbor Report)"), "neighbor_report_refused",
+     lambda m: {"reason": m[1]}),
     (re.compile(r"^Measurement request type (\d+) token (\d+)"), "measurement_request",
      lambda m: {"type": int(m[1]), "token": int(m[2]), "mode": None, "op_class": None, "chan": None}),
     (re.compile(r"^BSS: Add new id (\d+) BSSID " + _M + r" SSID '(.*)'(?: chan (\d+))?(?: freq (\d+))?"),
@@ -113,11 +125,25 @@ WPAS = [
     (re.compile(r"^nl80211: RFKILL unblocked|^Interface was enabled|^nl80211: Interface up"), "radio_on",
      lambda m: {"cause": m[0]}),
     # The supplicant sets the interface's RFC 2863 operstate: DORMANT below COMPLETED, UP at
-    # COMPLETED (wpa_supplicant_set_state -> wpa_drv_set_operstate). Only real changes count.
-    (re.compile(r"^nl80211: Set (\S+) operstate 1->0 \((\w+)\)"), "link_down",
-     lambda m: {"ifname": m[1], "operstate": m[2]}),
-    (re.compile(r"^nl80211: Set (\S+) operstate 0->1 \((\w+)\)"), "link_up",
-     lambda m: {"ifname": m[1], "operstate": m[2]}),
+    # COMPLETED (wpa_supplicant_set_state -> wpa_drv_set_operstate). That is the 802.1X port
+    # (authorized or not), not media connect. Only real changes count.
+    (re.compile(r"^nl80211: Set (\S+) operstate 1->0 \((\w+)\)"), "port_unauthorized",
+     lambda m: {"ifname": m[1], "operstate": m[2], "layer": SUPPLICANT_LAYER}),
+    (re.compile(r"^nl80211: Set (\S+) operstate 0->1 \((\w+)\)"), "port_authorized",
+     lambda m: {"ifname": m[1], "operstate": m[2], "layer": SUPPLICANT_LAYER}),
+    # The kernel's own messages as the supplicant relays them in its debug log (driver_nl80211):
+    # every RTM_NEWLINK it reads (any interface in its namespace; carrier is IFF_LOWER_UP), and
+    # each nl80211 event it takes for its interface. Carrier changes are picked out in
+    # WpasLogParser; CONNECT/ROAM/DISCONNECT here. The log line names neither the BSSID nor
+    # the status or reason code.
+    (re.compile(r"^RTM_NEWLINK: ifi_index=\d+ ifname=(\S+) (?:.* )?ifi_family=0 ifi_flags=0x([0-9a-fA-F]+)"),
+     "_newlink", lambda m: {"ifname": m[1], "flags": int(m[2], 16)}),
+    (re.compile(r"^nl80211: Drv Event 46 \(NL80211_CMD_CONNECT\) received for (\S+)"), "nl80211_connect",
+     lambda m: {"ifname": m[1], "bssid": None, "status": None, "layer": KERNEL}),
+    (re.compile(r"^nl80211: Drv Event 47 \(NL80211_CMD_ROAM\) received for (\S+)"), "nl80211_roam",
+     lambda m: {"ifname": m[1], "bssid": None, "layer": KERNEL}),
+    (re.compile(r"^nl80211: Drv Event 48 \(NL80211_CMD_DISCONNECT\) received for (\S+)"),
+     "nl80211_disconnect", lambda m: {"ifname": m[1], "reason": None, "by_ap": None, "layer": KERNEL}),
     # wpa_ft_process_response() rejecting an FT response (hostap 2.10 wpa_ft.c); over the DS
     # nothing else is logged and the supplicant stays with its current AP.
     (re.compile(r"^FT: (Invalid MDIE|Invalid FTIE|SNonce mismatch in FTIE|No R0KH-ID subelem in FTIE"
@@ -215,14 +241,24 @@ class SupplicantState:
         return [p.event()]
 
 
-class WpasLogParser:
-    """Feed lines one at a time; get Events back. Never raises on bad input."""
+IFF_LOWER_UP = 0x10000  # linux/if.h: the driver signals L1 up (carrier)
+KERNEL_KINDS = ("carrier_on", "carrier_off", "nl80211_connect", "nl80211_roam", "nl80211_disconnect")
 
-    def __init__(self, source_name: str = "wpas"):
+
+class WpasLogParser:
+    """Feed lines one at a time; get Events back. Never raises on bad input.
+
+    kernel=False drops the kernel's messages that the supplicant relays (RTM_NEWLINK, nl80211
+    events) and its operstate lines: the live adapter takes the link's carrier, operstate and
+    nl80211 events from the lab agent's own netlink monitor instead (one source, no doubles)."""
+
+    def __init__(self, source_name: str = "wpas", kernel: bool = True):
         self.name = source_name
         self.n = 0
         self.sup = SupplicantState()
         self.last_t = 0.0
+        self.kernel = kernel
+        self.carrier: dict[str, bool] = {}  # ifname -> IFF_LOWER_UP in its last RTM_NEWLINK
 
     def feed_line(self, line: str, t: float | None = None, source: str | None = None) -> list[Event]:
         self.n += 1
@@ -252,6 +288,21 @@ class WpasLogParser:
         if not hit:
             return []
         kind, fields = hit
+        if kind in KERNEL_KINDS or kind == "_newlink":
+            if not self.kernel:
+                return []
+            fields["evidence"] = f"{msg} (relayed in wpa_supplicant's debug log)"
+        elif kind in ("port_authorized", "port_unauthorized"):
+            if not self.kernel:
+                return []
+            fields["evidence"] = msg
+        if kind == "_newlink":
+            up = bool(fields["flags"] & IFF_LOWER_UP)
+            if self.carrier.get(fields["ifname"]) == up:
+                return []  # no change (wext events and operstate changes repeat the flags)
+            self.carrier[fields["ifname"]] = up
+            kind = "carrier_on" if up else "carrier_off"
+            fields.update(operstate=None, layer=KERNEL)
         return self.sup.take(t, kind, fields, src, raw)
 
     def flush(self) -> list[Event]:
@@ -289,7 +340,9 @@ class _Tracker:
         self.media_up = False
 
     def ind(self, e: Event, kind: Ind, bssid=None, status=None, reason=None):
-        self.out.append(Indication(e.t, kind, bssid, status, reason, e.source))
+        # the supplicant's own events are its layer; the kernel's and the port's say theirs
+        self.out.append(Indication(e.t, kind, bssid, status, reason, e.source,
+                                   layer=e.get("layer") or SUPPLICANT_LAYER, evidence=e.get("evidence") or e.raw))
 
     def start_assoc(self, e, bssid):
         if self.assoc_open:
@@ -310,10 +363,29 @@ class _Tracker:
         return "supplicant-initiated (authentication to another BSS while connected)"
 
 
-def to_indications(events: Iterable[Event]) -> list[Indication]:
+def dut_ifname(events: list[Event]) -> str | None:
+    """The supplicant's own interface: the one it sets operstate on or takes nl80211 events
+    for (its RTM_NEWLINK lines cover every interface in its namespace, the APs' too)."""
+    for e in events:
+        if e.kind in ("port_authorized", "port_unauthorized", "nl80211_connect", "nl80211_roam",
+                      "nl80211_disconnect"):
+            name = e.get("ifname") or ""
+            if name and not name.startswith("p2p-dev-"):
+                return name
+    names = {e.get("ifname") for e in events if e.kind in ("carrier_on", "carrier_off")}
+    return names.pop() if len(names) == 1 else None
+
+
+def to_indications(events: Iterable[Event], ifname: str | None = None) -> list[Indication]:
+    """ifname: the DUT's interface, whose kernel link events count; by default found from
+    the events (dut_ifname)."""
+    events = list(events)
+    ifname = ifname or dut_ifname(events)
     tr = _Tracker()
     for e in events:
         k, b = e.kind, e.get("bssid")
+        if k in KERNEL_KINDS + ("port_authorized", "port_unauthorized") and e.get("ifname") != ifname:
+            continue
         if k == "btm_transition":
             tr.pending_btm = dict(e.fields)
             if tr.state == IDLE and e.get("old_bssid") and not tr.out:
@@ -352,40 +424,37 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
                 tr.fail_assoc(e, b, reason)
             if tr.state == ROAMING:
                 tr.ind(e, Ind.ROAMING_COMPLETION, b, FAILURE, reason)
-                if e.get("ft_over_ds"):
-                    tr.state = OP  # over the DS the old association was never left
-                else:
-                    tr.state = IDLE  # authenticating elsewhere tore down the old link
-                    if tr.media_up:
-                        tr.media_up = False
-                        tr.ind(e, Ind.MEDIA_DISCONNECT, tr.current, reason=reason)
+                # over the DS the old association was never left; over the air authenticating
+                # elsewhere tore it down (the kernel's carrier says so, not this line)
+                tr.state = OP if e.get("ft_over_ds") else IDLE
                 tr.pending_btm = None
         elif k == "disconnected":
             reason = f"reason={e.get('reason')}" + (" locally_generated" if e.get("locally_generated") else "")
             if tr.state == ROAMING and b and b == tr.current and tr.assoc and tr.assoc != b:
-                # the old link went down while the new association is still under way
-                if tr.media_up:
-                    tr.media_up = False
-                    tr.ind(e, Ind.MEDIA_DISCONNECT, b, reason=reason)
-                continue
+                continue  # the old link went down while the new association is under way
             if tr.state in (CONNECTING, ROAMING):
                 tr.fail_assoc(e, b, "disconnected " + reason)
             if tr.state == ROAMING:
                 tr.ind(e, Ind.ROAMING_COMPLETION, b, FAILURE, "disconnected " + reason)
-            if tr.media_up:
-                tr.media_up = False
-                tr.ind(e, Ind.MEDIA_DISCONNECT, b, reason=reason)
             if tr.state != CONNECTING:
                 tr.state = IDLE
             tr.pending_btm = None
-        elif k == "link_down":
+        # Media connect is the kernel's: carrier (IFF_LOWER_UP) and nl80211 CONNECT/ROAM/DISCONNECT.
+        elif k in ("carrier_off", "nl80211_disconnect"):
             if tr.media_up:
                 tr.media_up = False
-                tr.ind(e, Ind.MEDIA_DISCONNECT, tr.current, reason=f"operstate {e.get('operstate')}")
-        elif k == "link_up":
-            if not tr.media_up and tr.state == OP:
+                why = "carrier off" if k == "carrier_off" else "nl80211 DISCONNECT" + (
+                    f" reason={e.get('reason')}" if e.get("reason") is not None else "")
+                tr.ind(e, Ind.MEDIA_DISCONNECT, tr.current, reason=why)
+        elif k in ("carrier_on", "nl80211_roam") or (k == "nl80211_connect" and e.get("status") == 0):
+            if not tr.media_up:
                 tr.media_up = True
-                tr.ind(e, Ind.MEDIA_CONNECT, tr.current)
+                tr.ind(e, Ind.MEDIA_CONNECT, b or tr.assoc or tr.current)
+        # The 802.1X port: its own observation, beside the indications.
+        elif k == "port_unauthorized":
+            tr.ind(e, Ind.PORT_UNAUTHORIZED, tr.current, reason=f"operstate {e.get('operstate')}")
+        elif k == "port_authorized":
+            tr.ind(e, Ind.PORT_AUTHORIZED, tr.current, reason=f"operstate {e.get('operstate')}")
         elif k == "ft_failed" and tr.state == ROAMING and tr.ds_pending:
             reason = f"FT response rejected: {e.get('reason')}"
             target = tr.assoc
@@ -403,19 +472,10 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
                 tr.ind(e, Ind.ASSOCIATION_COMPLETION, b, SUCCESS)
                 tr.assoc_open = False
                 tr.ind(e, Ind.CONNECTION_COMPLETION, b, SUCCESS)
-                if not tr.media_up:
-                    tr.media_up = True
-                    tr.ind(e, Ind.MEDIA_CONNECT, b)
             elif tr.state == ROAMING:
                 tr.ind(e, Ind.ASSOCIATION_COMPLETION, b, SUCCESS)
                 tr.assoc_open = False
                 tr.ind(e, Ind.ROAMING_COMPLETION, b, SUCCESS)
-                if not tr.media_up:
-                    tr.media_up = True  # the link had gone down during the roam
-                    tr.ind(e, Ind.MEDIA_CONNECT, b)
-            elif tr.state == IDLE or not tr.media_up:
-                tr.media_up = True  # link came up with no visible connection operation
-                tr.ind(e, Ind.MEDIA_CONNECT, b)
             # in OP with the same BSSID: a PTK rekey re-enters COMPLETED; nothing to indicate
             tr.state, tr.current, tr.pending_btm, tr.ft_ds = OP, b, None, False
     return tr.out

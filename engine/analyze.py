@@ -670,7 +670,7 @@ class AirTrace:
         self.state: dict[str, tuple[str, str | None]] = {}  # sta -> (idle|connecting|op|roaming, bssid)
 
     def _ind(self, f, sta, kind, bssid=None, status=None, reason=None):
-        self.out.append(AirIndication(f.t, kind, bssid, status, reason, f"frame {f.index}", sta))
+        self.out.append(AirIndication(f.t, kind, bssid, status, reason, f"frame {f.index}", sta=sta))
 
     def feed(self, k: str, f) -> None:
         raw = f.raw

@@ -40,8 +40,19 @@ KINDS = {
     "panic": "lines",
     "brownout": "",
     "ess_disassoc_imminent": "pmf, timeout_ms, url — wpa_supplicant's ESS-DISASSOC-IMMINENT",
-    "link_down": "ifname, operstate — the interface's operational state left UP (link down for the OS)",
-    "link_up": "ifname, operstate — the interface's operational state became UP",
+    # The 802.1X port: wpa_supplicant drives the interface's RFC 2863 operstate itself,
+    # DORMANT below COMPLETED and UP at COMPLETED. That is port authorization, not media.
+    "port_unauthorized": "ifname, operstate — the supplicant set operstate DORMANT (was UP)",
+    "port_authorized": "ifname, operstate — the supplicant set operstate UP (was DORMANT)",
+    # The kernel's view of the link (media connect on Linux): carrier is IFF_LOWER_UP in
+    # RTM_NEWLINK; cfg80211 reports CONNECT / ROAM / DISCONNECT on nl80211. Fields
+    # `layer` (engine.verdict.KERNEL) and `evidence` (the netlink message, as one line).
+    "carrier_on": "ifname, flags, operstate, layer, evidence — IFF_LOWER_UP came on",
+    "carrier_off": "ifname, flags, operstate, layer, evidence — IFF_LOWER_UP went off",
+    "nl80211_connect": "ifname, bssid, status, layer, evidence — NL80211_CMD_CONNECT",
+    "nl80211_roam": "ifname, bssid, layer, evidence — NL80211_CMD_ROAM (the driver roamed, link kept)",
+    "nl80211_disconnect": "ifname, reason, by_ap, layer, evidence — NL80211_CMD_DISCONNECT",
+    "link_monitor_error": "ifname, evidence — the lab's link monitor lost messages or died",
     "ft_failed": "bssid, reason — the DUT rejected an FT response; that FT attempt ends",
 }
 
@@ -71,6 +82,14 @@ class Ind(str, Enum):
     ASSOCIATION_COMPLETION = "ASSOCIATION_COMPLETION"
     MEDIA_CONNECT = "MEDIA_CONNECT"
     MEDIA_DISCONNECT = "MEDIA_DISCONNECT"
+    # Not one of the Native 802.11 roaming indications: the 802.1X port (NDIS port
+    # authorization). Shown beside them; no IND rule judges it.
+    PORT_AUTHORIZED = "PORT_AUTHORIZED"
+    PORT_UNAUTHORIZED = "PORT_UNAUTHORIZED"
+
+
+# The indications the IND rules judge; the rest are observations shown with them.
+ROAMING_INDICATIONS = frozenset(k for k in Ind if not k.name.startswith("PORT_"))
 
 
 SUCCESS = "success"
@@ -85,7 +104,16 @@ class Indication:
     status: str | None = None  # SUCCESS, FAILURE or None
     reason: str | None = None
     source: str = ""
+    # Which layer of the DUT made it (engine.verdict.LAYERS; "" = not known beyond the DUT)
+    # and the native line that shows it (a netlink message, a serial line).
+    layer: str = ""
+    evidence: str = ""
 
     def to_dict(self) -> dict:
-        return {"t": self.t, "kind": self.kind.value, "bssid": self.bssid,
-                "status": self.status, "reason": self.reason, "source": self.source}
+        d = {"t": self.t, "kind": self.kind.value, "bssid": self.bssid,
+             "status": self.status, "reason": self.reason, "source": self.source}
+        if self.layer:
+            d["layer"] = self.layer
+        if self.evidence:
+            d["evidence"] = self.evidence
+        return d

@@ -107,6 +107,9 @@ class DutView:
     trace: list[Indication] = field(default_factory=list)
     iface: str = ""
     layer: str = "DUT"  # which of the DUT's layers makes its frames and events (engine.verdict.LAYERS)
+    # the kernel's link events (carrier, nl80211, operstate) where the adapter reads them
+    # apart from events(): events() is what marks count, so these stay a list of their own
+    link: list[Event] = field(default_factory=list)
 
     def events(self) -> list[Event]:
         return self.dut_events
@@ -120,6 +123,7 @@ class DutView:
     def to_dict(self) -> dict:
         return {"name": self.name, "mac": self.mac, "capabilities": sorted(self.capabilities),
                 "iface": self.iface, "layer": self.layer, "events": [e.to_dict() for e in self.dut_events],
+                "link_events": [e.to_dict() for e in self.link],
                 "indications": [i.to_dict() for i in self.trace]}
 
     @classmethod
@@ -128,15 +132,23 @@ class DutView:
             return cls(d["name"], d["mac"], frozenset(d["capabilities"]),
                        [event_from_dict(e) for e in d.get("events", [])],
                        [indication_from_dict(i) for i in d.get("indications", [])], d.get("iface", ""),
-                       d.get("layer", "DUT"))
+                       d.get("layer", "DUT"), [event_from_dict(e) for e in d.get("link_events", [])])
         except (KeyError, TypeError, ValueError) as e:
             raise EvidenceError(f"DUT evidence: {type(e).__name__}: {e}") from None
 
     @classmethod
     def snapshot(cls, dut) -> "DutView":
-        """From a live DUT adapter (devices.base.DUT)."""
+        """From a live DUT adapter (devices.base.DUT); a DutView is already one."""
+        if isinstance(dut, DutView):
+            return dut
+        link = getattr(dut, "link_events", None)
         return cls(dut.name, dut.mac, frozenset(dut.capabilities), list(dut.events()),
-                   list(dut.indications()), getattr(dut, "iface", ""), getattr(dut, "layer", "DUT"))
+                   list(dut.indications()), getattr(dut, "iface", ""), getattr(dut, "layer", "DUT"),
+                   list(link()) if callable(link) else [])
+
+    def all_events(self) -> list[Event]:
+        """events() and the link events in time order (one kernel clock stamps both)."""
+        return sorted(self.dut_events + self.link, key=lambda e: e.t)
 
 
 @dataclass(frozen=True)

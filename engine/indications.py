@@ -28,9 +28,12 @@ from typing import Iterable, Mapping
 
 from engine.clauses import rule
 from engine.events import FAILURE, SUCCESS, Ind, Indication
-from engine.verdict import FAIL, INFO, PASS, Verdict
+from engine.verdict import DUT, FAIL, INFO, PASS, Verdict
 
-OS_REQUEST_KINDS = ("phy_off", "phy_on", "reset", "disconnect")
+# roam_command: the test (or the OS) told the station to roam to a named BSS. Such a roam is
+# the stimulus's, not the station's own roaming operation, so IND-8's retry is not owed for it.
+OS_REQUEST_KINDS = ("phy_off", "phy_on", "reset", "disconnect", "roam_command")
+COMMANDED_WITHIN_S = 2.0  # a ROAMING_START this soon after a roam command is that command's
 
 
 class TraceError(ValueError):
@@ -135,8 +138,9 @@ class _Judge:
     def emit(self, rid, fails, expected, passed_obs, applicable=True, not_applicable=""):
         r = rule(rid)
         if fails:
-            for observed, evidence, msg in fails:
-                self.out.append(Verdict(rid, r.clause, FAIL, expected, observed, tuple(evidence), msg))
+            for observed, evidence, msg, *layer in fails:
+                self.out.append(Verdict(rid, r.clause, FAIL, expected, observed, tuple(evidence), msg,
+                                        layer[0] if layer else DUT))
         elif applicable:
             self.out.append(Verdict(rid, r.clause, PASS, expected, passed_obs))
         else:
@@ -266,31 +270,48 @@ class _Judge:
                   "no ROAMING_START in the trace")
 
     # IND-6
+    def media(self, i) -> tuple[list[str], str, str]:
+        """Evidence, layer and a message for a MEDIA_* indication: the adapter says which layer
+        of the DUT made it (carrier is the kernel's, not the supplicant's) and with what line."""
+        x = self.trace[i]
+        layer = x.layer or DUT
+        ev = [self.w(i)] + ([f"{layer}: {x.evidence}"] if x.evidence else [])
+        msg = f"{x.kind.value} made by the {layer} layer" if x.layer else ""
+        return ev, layer, msg
+
     def ind6(self):
         fails, ok = [], [r for r in self.roams if r.end is not None
                          and self.trace[r.end].status == SUCCESS]
         for r in ok:
             for i in r.inside():
                 k = self.trace[i].kind
+                if k not in (Ind.MEDIA_CONNECT, Ind.MEDIA_DISCONNECT):
+                    continue
+                ev, layer, msg = self.media(i)
                 if k == Ind.MEDIA_CONNECT:
                     fails.append((f"MEDIA_CONNECT inside successful roam {r.index}",
-                                  [self.w(r.start), self.w(i), self.w(r.end)], ""))
-                elif k == Ind.MEDIA_DISCONNECT:
+                                  [self.w(r.start)] + ev + [self.w(r.end)], msg, layer))
+                else:
                     fails.append((f"MEDIA_DISCONNECT inside successful roam {r.index}: the link went "
                                   f"down, and no MEDIA_CONNECT may bring it back",
-                                  [self.w(r.start), self.w(i), self.w(r.end)], ""))
+                                  [self.w(r.start)] + ev + [self.w(r.end)], msg, layer))
             # a MEDIA_CONNECT right after the completion, before anything else starts, belongs to the roam
             for i in range(r.end + 1, len(self.trace)):
                 k = self.trace[i].kind
                 if k == Ind.MEDIA_CONNECT:
+                    ev, layer, msg = self.media(i)
                     fails.append((f"MEDIA_CONNECT after successful roam {r.index}, with no "
                                   f"disconnect or new operation between",
-                                  [self.w(r.end), self.w(i)], ""))
+                                  [self.w(r.end)] + ev, msg, layer))
                 if k in (Ind.MEDIA_CONNECT, Ind.MEDIA_DISCONNECT, Ind.CONNECTION_START, Ind.ROAMING_START):
                     break
+        # A trace with no MEDIA_* at all comes from a source that shows no link state (a
+        # supplicant's control events alone): it cannot show that the link stayed up.
+        shows_media = any(x.kind in (Ind.MEDIA_CONNECT, Ind.MEDIA_DISCONNECT) for x in self.trace)
         self.emit("IND-6", fails, "no MEDIA_CONNECT (and no link loss) for a successful roam",
-                  f"{len(ok)} successful roam(s) without MEDIA_CONNECT", bool(ok),
-                  "no successful roam in the trace")
+                  f"{len(ok)} successful roam(s) without MEDIA_CONNECT", bool(ok) and shows_media,
+                  "no successful roam in the trace" if not ok else
+                  "the trace has no MEDIA_* indication at all: its source shows no link state")
 
     # IND-7
     def ind7(self):
@@ -322,11 +343,14 @@ class _Judge:
         if until is None:
             until = self.trace[-1].t if self.trace else 0.0
         N = self.obs.retry_within_s
+        commands = [q for q in reqs if q.kind == "roam_command"]
+        reqs = [q for q in reqs if q.kind != "roam_command"]
         for r in self.roams:
             if r.end is None:
                 continue
             t0, t1 = self.trace[r.start].t, self.trace[r.end].t
             st = self.trace[r.end].status
+            cmd = next((q for q in commands if 0 <= t0 - q.t <= COMMANDED_WITHIN_S), None)
             during = [q for q in reqs if t0 <= q.t <= t1 and q.kind != "phy_on"]
             if during:
                 judged += 1  # the roam had to fail
@@ -339,6 +363,13 @@ class _Judge:
                 continue
             tried = {(self.trace[i].bssid or "").lower() for i in r.inside()
                      if self.trace[i].kind == Ind.ASSOCIATION_START}
+            if cmd is not None and not during:
+                # The command named its target: other candidates were not the station's to try,
+                # and a retry is owed only for the station's own roaming operations.
+                notes.append(f"roam {r.index} was started by the test's roam command at t={cmd.t:.6f} "
+                             f"({cmd.source or 'roam command'}): a stimulus, not the station's own roaming "
+                             f"operation, so no periodic retry is owed for it")
+                continue
             if not during and r.index in self.cands:
                 judged += 1
                 untried = self.cands[r.index] - tried
@@ -436,7 +467,8 @@ def trace_from_json(text: str) -> list[Indication]:
         try:
             out.append(Indication(t=float(d["t"]), kind=Ind(d["kind"]), bssid=d.get("bssid"),
                                   status=d.get("status"), reason=d.get("reason"),
-                                  source=d.get("source", "")))
+                                  source=d.get("source", ""), layer=d.get("layer", ""),
+                                  evidence=d.get("evidence", "")))
         except (KeyError, ValueError, TypeError) as e:
             raise TraceError(f"trace item {i} is not an indication: {e!r}") from None
     return out

@@ -12,8 +12,7 @@ command the "app" sent; the mapping:
 | wpa_supplicant debug log | serial line |
 | --- | --- |
 | `SME: Trying to authenticate with b` (driver idle) | `wifi:state: init -> auth (b0)` |
-| same while connected, after `WNM: Transition to BSS` | `wifi:state: run -> init (0)`, app `station got disconnected reason=12`, `wifi:state: init -> auth (b0)` (ESP-IDF leaves `run` for `init` on a BTM roam: break before make, reason 12 BSS_TRANSITION_DISASSOC) |
-| same while connected, no BTM | `wifi:state: run -> auth (b0)` |
+| same while connected (a roam) | `wifi:state: run -> init (0)`, `wifi:state: init -> auth (b0)`: the one roam a real board log shows (roaming_example_btm_roam.log lines 19 and 24), with no disconnect line between |
 | `Trying to associate with b` | `wifi:state: auth -> assoc (0)` |
 | `Associated with b` | `wifi:state: assoc -> run (10)` |
 | `CTRL-EVENT-CONNECTED - Connection to b` | `wifi:connected with <ssid>, aid = 1, channel N, BW20, bssid = b`, `wifi:security: WPA2-PSK, phy: bgn, rssi: -N` (channel, width and RSSI from STATUS/SIGNAL_POLL), the app's `RRM supported`/`BTM supported` (from the AP's elements), then `esp_netif_handlers: sta ip: ..` |
@@ -23,12 +22,26 @@ command the "app" sent; the mapping:
 | `BSS: Add new id N BSSID b SSID 's' freq F`, scan start/results, `nl80211: Send Action frame` while connected | `wpa: BSS: Add new id N BSSID b SSID 's' chan C`, `scan issued at time=..`, `scan done received`, `action frame sent` (ESP-IDF's supplicant port words) |
 | `RRM-NEIGHBOR-REP-RECEIVED ..` | app `RMM neighbor report bssid=.. info=0x.. op_class=.. chan=.. phy_type=..`, then the app's BTM query (reason 1, the report's entries as candidates) |
 
-The app behaves like roaming_11kvr: on every connect it sends a neighbor report
-request (NEIGHBOR_REP_REQUEST) when the connection uses RRM; when the report
-arrives it sends a BTM query (WNM_BSS_QUERY 1 neighbor=...; `list` when the
-report is empty). The IP address is the one thing not backed by the lab: the
-twin has no DHCP server, so `sta ip:` is printed once the link is up, as the
-board prints it after DHCP (the twin claims no data plane).
+The app behaves like roaming_11kvr (examples/wifi/roaming/roaming_11kvr/main/roaming_example.c):
+on every connect it logs `RRM supported`/`BTM supported` and sends a neighbor report request
+(NEIGHBOR_REP_REQUEST) when the connection uses RRM; when the report arrives it logs each
+entry and sends a BTM query (WNM_BSS_QUERY 1 neighbor=...); an empty report logs `RRM neighbor
+report is not valid` and queries with `list`; no report at all (ESP-IDF posts the event with no
+data) logs the app's `E ... No event data received for neighbor report`. The IP address is the
+one thing not backed by the lab: the twin has no DHCP server, so `sta ip:` is printed once the
+link is up, as the board prints it after DHCP (the twin claims no data plane).
+
+The twin prints only lines the firmware prints. Removed, with the reason:
+- `roaming_example: station got disconnected reason=12` on a BTM roam. The example prints that
+  line for every WIFI_EVENT_STA_DISCONNECTED, and the real BTM roam log has none between
+  `run -> init (0)` and the new association: the firmware posted no disconnect, with reason 12
+  or any other. (The reason-12 line was invented, and made the twin's IND-6 finding circular.)
+- `wifi:state: run -> auth (b0)` for a roam without BTM: no board log shows it; a roam is
+  printed in the one shape a real log shows.
+- `roaming_example: failed to send neighbor report request` after a connect: roaming_11kvr
+  does not check that call on connect (the line belongs to its low-RSSI handler).
+- `roaming_example: RRM neighbor report is not valid` when no report came: the app prints it
+  for an empty report; for none it logs `No event data received for neighbor report`.
 
 Reset: `hold()` is EN held low (the chip stops: the supplicant is told to
 disconnect and forget its networks and BSS table; nothing is printed);
@@ -303,7 +316,6 @@ class Esp32Twin:
     def _reset_state(self) -> None:
         self.drv = "init"
         self.bssid = None
-        self.btm_target = None
         self.nr_entries: list[dict] | None = None
         self.nr_wanted = False
 
@@ -360,15 +372,12 @@ class Esp32Twin:
         self._map(msg)
 
     def _map(self, msg: str) -> None:
-        if msg.startswith("WNM: Transition to BSS "):
-            self.btm_target = msg.split()[4].lower()
         if _KEEP.match(msg) and "hexdump" not in msg:
             self.log("wpa", msg)
         m = re.match(r"SME: Trying to authenticate with (" + _MAC + ")", msg)
         if m:
-            if self.drv == "run" and self.btm_target:
+            if self.drv == "run":  # a roam: as roaming_example_btm_roam.log, no disconnect line
                 self.log("wifi", "state: run -> init (0)")
-                self.log(APP_TAG, "station got disconnected reason=12")
                 self.drv = "init"
             self.log("wifi", f"state: {self.drv} -> auth (b0)")
             self.drv = "auth"
@@ -404,8 +413,9 @@ class Esp32Twin:
                                     "chan": int(m[4]), "phy": int(m[5])})
             return
         if msg.startswith("RRM-NEIGHBOR-REP-REQUEST-FAILED") and self.nr_wanted:
-            self.nr_wanted = False
-            self.log(APP_TAG, "RRM neighbor report is not valid")
+            # ESP-IDF posts WIFI_EVENT_STA_NEIGHBOR_REP without data; the app logs it and stays
+            # waiting (g_neighbor_report_active is left set)
+            self.log(APP_TAG, "No event data received for neighbor report", "E")
             return
         if self.drv != "run":
             return
@@ -427,7 +437,7 @@ class Esp32Twin:
             self.drv = "run"
         elif self.bssid == bssid:
             return
-        self.bssid, self.btm_target = bssid, None
+        self.bssid = bssid
         st = self.sup.status()
         sig = dict(x.split("=", 1) for x in self.sup.ctrl("SIGNAL_POLL").splitlines() if "=" in x)
         freq = int(st.get("freq", "0") or 0)
@@ -439,11 +449,9 @@ class Esp32Twin:
         self.log("wifi", f"security: WPA2-PSK, phy: bgn, rssi: {sig.get('RSSI', '-50')}")
         rrm, btm = self._ap_features(bssid)
         self.log(APP_TAG, "RRM supported" if rrm else "RRM not supported")
-        if rrm:
+        if rrm:  # the app does not check this call's result, and prints nothing for it
             r = self.sup.ctrl("NEIGHBOR_REP_REQUEST ssid=" + self.ssid.encode().hex())
             self.nr_wanted = r.startswith("OK")
-            if not self.nr_wanted:
-                self.log(APP_TAG, "failed to send neighbor report request")
         self.log(APP_TAG, "BTM supported" if btm else "BTM not supported")
         self.log("esp_netif_handlers", f"sta ip: {self.ip}, mask: 255.255.255.0, gw: 192.168.4.1")
 
@@ -475,6 +483,8 @@ class Esp32Twin:
         for e in entries:
             self.log(APP_TAG, f"RMM neighbor report bssid={e['bssid']} info=0x{e['info']:x} "
                               f"op_class={e['op_class']} chan={e['chan']} phy_type={e['phy']}")
+        if not entries:
+            self.log(APP_TAG, "RRM neighbor report is not valid")
         if entries:
             cands = " ".join(f"neighbor={e['bssid']},0x{e['info']:04x},{e['op_class']},{e['chan']},{e['phy']}"
                              for e in entries)
@@ -487,7 +497,7 @@ class Esp32Twin:
             return
         self.log("wifi", f"state: {self.drv} -> init ({reason:x})")
         self.log(APP_TAG, f"station got disconnected reason={reason}")
-        self.drv, self.bssid, self.btm_target, self.nr_wanted = "init", None, None, False
+        self.drv, self.bssid, self.nr_wanted = "init", None, False
 
     # -- life cycle ----------------------------------------------------------------------
     def close(self) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from engine.channels import channel_freq, op_class_of
-from lab.daemon import Daemon, DaemonError, wait_until
+from engine.channels import channel_freq, ht40_secondary_above, op_class_of, vht80_center
+from engine.frames.build import action_frame
+from lab.daemon import Daemon, DaemonDied, DaemonError, wait_until
 
 OPEN, WPA2_PSK, FT_PSK = "open", "wpa2-psk", "ft-psk"
 DEFAULT_PASSPHRASE = "roamcert-passphrase"
@@ -45,23 +46,43 @@ class BSSConfig:
     def ssid_b(self) -> bytes:
         return ssid_bytes(self.ssid)
 
-    def render(self, iface: str, bssid: str, ctrl_dir: str) -> str:
+    vht80: bool = False  # 5 GHz only: VHT with an 80 MHz channel around `channel`
+    country: str = "US"  # country_code on 5 GHz, where the world domain forbids beaconing
+
+    # The keys hostapd keeps per radio: every BSS of one radio must agree on them.
+    RADIO_FIELDS = ("channel", "beacon_int", "vht80", "country")
+
+    def radio_lines(self, iface: str) -> list[str]:
+        """hostapd.conf keys of the radio: channel, band, HT/VHT."""
         lines = [
             f"interface={iface}",
             "driver=nl80211",
-            f"ctrl_interface={ctrl_dir}",
-            f"ssid2={self.ssid_b.hex()}",  # hex: any SSID bytes, no quoting to get wrong
             f"channel={self.channel}",
             f"hw_mode={'g' if self.channel <= 14 else 'a'}",
             f"beacon_int={self.beacon_int}",
-            "wmm_enabled=1",
             "ieee80211n=1",
+        ]
+        if self.channel > 14:
+            lines.append(f"country_code={self.country}")
+        if self.vht80:
+            if self.channel <= 14:
+                raise ValueError(f"VHT80 needs a 5 GHz channel, not channel {self.channel}")
+            seg0 = vht80_center(self.channel)
+            lines += [f"ht_capab=[HT40{'+' if ht40_secondary_above(self.channel) else '-'}]",
+                      "ieee80211ac=1", "vht_oper_chwidth=1",
+                      f"vht_oper_centr_freq_seg0_idx={seg0}"]
+        return lines
+
+    def bss_lines(self, bssid: str, ctrl_dir: str) -> list[str]:
+        """hostapd.conf keys of one BSS: SSID, security, 802.11k/v/r."""
+        lines = [
+            f"ctrl_interface={ctrl_dir}",
+            f"ssid2={self.ssid_b.hex()}",  # hex: any SSID bytes, no quoting to get wrong
+            "wmm_enabled=1",
             f"bss_transition={int(self.bss_transition)}",
             f"rrm_neighbor_report={int(self.rrm_neighbor_report)}",
             f"rrm_beacon_report={int(self.rrm_beacon_report)}",
         ]
-        if self.channel > 14:
-            lines.append("country_code=US")
         if self.bridge:
             lines.append(f"bridge={self.bridge}")
         if self.security in (WPA2_PSK, FT_PSK):
@@ -84,7 +105,48 @@ class BSSConfig:
             ]
         for k, v in self.extra.items():
             lines.append(f"{k}={v}")
-        return "\n".join(lines) + "\n"
+        return lines
+
+    def render(self, iface: str, bssid: str, ctrl_dir: str) -> str:
+        return "\n".join(self.radio_lines(iface) + self.bss_lines(bssid, ctrl_dir)) + "\n"
+
+
+MAX_BSS_PER_RADIO = 16  # the lab's own limit: BSSIDs differ in the low 4 bits of the last octet
+
+
+def bss_iface(iface: str, index: int) -> str:
+    """Interface name hostapd creates for BSS `index` (> 0) of a radio."""
+    return f"{iface}_{index}"
+
+
+def radio_bssids(radio_mac: str, n: int) -> list[str]:
+    """BSSIDs of n BSSs on one radio: the radio's own address, then the same address with
+    the last octet's low bits counting up. hwsim radios' addresses end in 00."""
+    base = bytes.fromhex(radio_mac.replace(":", ""))
+    if not 1 <= n <= MAX_BSS_PER_RADIO:
+        raise ValueError(f"{n} BSSs on one radio: the lab gives 1 to {MAX_BSS_PER_RADIO}")
+    if base[5] & (MAX_BSS_PER_RADIO - 1):
+        raise ValueError(f"radio address {radio_mac} has low bits set in its last octet: "
+                         f"no room for {n} BSSIDs beside it")
+    return [":".join(f"{x:02x}" for x in base[:5] + bytes([base[5] | i])) for i in range(n)]
+
+
+def render_radio(bsses: list[BSSConfig], iface: str, bssids: list[str], ctrl_dir: str) -> str:
+    """One hostapd.conf for several BSSs on one radio: the first BSS's section, then a
+    `bss=` section per further BSS. The radio keys come from the first BSS; the others
+    must agree with it."""
+    if not bsses or len(bsses) != len(bssids):
+        raise ValueError(f"{len(bsses)} BSS configs for {len(bssids)} BSSIDs")
+    first = bsses[0]
+    for i, cfg in enumerate(bsses[1:], 1):
+        differ = [f for f in BSSConfig.RADIO_FIELDS if getattr(cfg, f) != getattr(first, f)]
+        if differ:
+            raise ValueError(f"BSS {i} differs from BSS 0 in radio setting(s) {differ}: "
+                             f"BSSs of one radio share them")
+    lines = first.radio_lines(iface) + first.bss_lines(bssids[0], ctrl_dir)
+    for i, (cfg, bssid) in enumerate(zip(bsses[1:], bssids[1:]), 1):
+        lines += ["", f"bss={bss_iface(iface, i)}", f"bssid={bssid}"] + cfg.bss_lines(bssid, ctrl_dir)
+    return "\n".join(lines) + "\n"
 
 
 class RefAP(Daemon):
@@ -97,6 +159,17 @@ class RefAP(Daemon):
         self.bssid = bssid
         self.config = config
         self.conf_text = conf_text
+        # A further BSS of a multi-BSS radio: `radio` is the RefAP of the radio's first BSS,
+        # whose hostapd process carries this BSS too. `bsses` lists, on the first BSS, the
+        # further ones.
+        self.radio: RefAP | None = None
+        self.bsses: list[RefAP] = []
+
+    def check_alive(self) -> None:
+        if self.radio is not None and self.radio.stream.exit is not None:
+            raise DaemonDied(f"the hostapd of {self.radio.name}, which carries BSS {self.bssid} "
+                             f"({self.name}), died:\n" + self.radio.death_text())
+        super().check_alive()
 
     log_copy: str | None = None  # where stop() copies the log on the results share
 
@@ -137,6 +210,27 @@ class RefAP(Daemon):
     def set_neighbors(self, aps: list["RefAP"]) -> None:
         for ap in aps:
             self.ctrl_ok(f"SET_NEIGHBOR {ap.bssid} ssid={ap.config.ssid_b.hex()} nr={ap.neighbor_entry()}")
+
+    def send_action(self, dst: str, body: bytes) -> bytes:
+        """Send an Action frame from this BSS to dst, as built (engine.frames.build), and
+        return the whole frame sent. body starts at the Category octet.
+
+        hostapd's MGMT_TX (a CONFIG_TESTING_OPTIONS command, present in Debian's build)
+        hands the frame to the driver unchanged apart from the sequence number: no
+        element is checked, so a deliberately malformed body goes out as it is. With PMF
+        on, the kernel protects a robust Action frame to an associated STA."""
+        frame = action_frame(dst, self.bssid, self.bssid, body)
+        reply = self.ctrl(f"MGMT_TX {frame.hex()}")
+        if reply.startswith("UNKNOWN COMMAND"):
+            raise DaemonError(f"{self.name}: this hostapd has no MGMT_TX (it is built without "
+                              f"CONFIG_TESTING_OPTIONS), so it cannot inject frames")
+        if not reply.startswith("OK"):
+            tail = [x for x in self.log_lines()[-40:] if "nl80211" in x or "MGMT" in x]
+            raise DaemonError(f"{self.name}: hostapd refused MGMT_TX of a {len(frame)}-octet "
+                              f"Action frame to {dst} (answer {reply!r}); the driver (nl80211) "
+                              f"rejected it or the hex was odd. hostapd's lines:\n" +
+                              "\n".join("  " + x for x in tail[-10:]))
+        return frame
 
     def sta_connected(self, sta: str) -> bool:
         r = self.ctrl(f"STA {sta}")

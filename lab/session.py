@@ -11,8 +11,8 @@ import time
 from pathlib import Path
 
 from lab.client import AgentClient
-from lab.daemon import DaemonError
-from lab.hostapd import BSSConfig, RefAP
+from lab.daemon import DaemonError, wait_until
+from lab.hostapd import BSSConfig, RefAP, bss_iface, radio_bssids, render_radio
 from lab.wpas import SupplicantConfig, Supplicant
 
 
@@ -45,6 +45,7 @@ class Lab:
         self.daemons: dict[str, object] = {}
         self.bridges: set[str] = set()
         self.mirrors: dict[str, tuple[str, Path]] = {}
+        self.country: str | None = None  # the regulatory domain ensure_country set
         self.n = 0
         # -d keeps every event the adapters parse and the FT key dumps (-K); -dd adds
         # message hexdumps that slow the daemons enough under TCG to cause retransmissions.
@@ -122,13 +123,30 @@ class Lab:
 
     # -- daemons -----------------------------------------------------------------------------
     def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
+        return self.start_radio([cfg], name, logdir)[0]
+
+    def start_radio(self, cfgs: list[BSSConfig], name: str | None = None,
+                    logdir: str = "lab/daemons") -> list[RefAP]:
+        """One radio, one hostapd, one BSS per config (hostapd's multi-BSS `bss=` sections).
+        The first BSS has the radio's address; the others count up in the last octet.
+        BSS i > 0 is named <name>.<i>; stopping any BSS of the radio stops them all."""
+        cfgs = list(cfgs)
+        if not cfgs:
+            raise ValueError("start_radio needs at least one BSS config")
         iface = self.take_radio()
         name = name or self._name("ap")
-        bssid = self.macs[iface]
-        if cfg.bridge:
-            self.ensure_ds(cfg.bridge)
-        ctrl_dir = "/var/run/hostapd"
-        conf = cfg.render(iface, bssid, ctrl_dir)
+        try:
+            bssids = radio_bssids(self.macs[iface], len(cfgs))
+            if cfgs[0].channel > 14:
+                self.ensure_country(cfgs[0].country)
+            ctrl_dir = "/var/run/hostapd"
+            conf = render_radio(cfgs, iface, bssids, ctrl_dir)
+        except BaseException:
+            self.give_back(iface)
+            raise
+        for cfg in cfgs:
+            if cfg.bridge:
+                self.ensure_ds(cfg.bridge)
         conf_host, conf_vm = self.out_path(f"{logdir}/{name}.conf")
         log_host, _ = self.out_path(f"{logdir}/{name}.log")
         # The AP's debug log goes to the lab's tmpfs and is copied out when the AP stops:
@@ -138,19 +156,51 @@ class Lab:
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
         self.agent.call("spawn", name=name, argv=[*LINEBUF, "hostapd", *self.debug, "-t", "-K", conf_vm], log=log_vm)
-        ap = RefAP(self.agent, name, iface, bssid, cfg, f"{ctrl_dir}/{iface}", log_host, log_vm, conf)
-        ap.log_copy = self.out_path(f"{logdir}/{name}.log")[1]
-        self.daemons[name] = ap
+        aps = []
+        for i, (cfg, bssid) in enumerate(zip(cfgs, bssids)):
+            bss_if = iface if i == 0 else bss_iface(iface, i)
+            ap = RefAP(self.agent, name if i == 0 else f"{name}.{i}", bss_if, bssid, cfg,
+                       f"{ctrl_dir}/{bss_if}", log_host, log_vm, conf)
+            ap.log_copy = self.out_path(f"{logdir}/{name}.log")[1]
+            if i:
+                ap.radio = aps[0]
+                aps[0].bsses.append(ap)
+                self.agent.reset_stream(ap.name)
+            aps.append(ap)
+        self.daemons[name] = aps[0]
         try:
-            self.agent.call("attach", timeout=20, name=name, path=ap.ctrl_path, limit=15)
-            ap.wait_enabled()
+            for ap in aps:
+                self.agent.call("attach", timeout=20, name=ap.name, path=ap.ctrl_path, limit=15)
+            for ap in aps:
+                ap.wait_enabled()
         except Exception as e:
-            lines = ap.log_lines()
-            self.stop(ap)
+            lines = aps[0].log_lines()
+            self.stop(aps[0])
             raise LabError(f"hostapd refused or failed to start {name} on {iface} "
-                           f"(SSID {cfg.ssid_b!r}, channel {cfg.channel}): {e}\n"
+                           f"(SSID {cfgs[0].ssid_b!r}, channel {cfgs[0].channel}, {len(cfgs)} BSS): {e}\n"
                            f"hostapd's own lines:\n" + "\n".join("  " + x for x in lines[-30:])) from None
-        return ap
+        return aps
+
+    def ensure_country(self, alpha2: str) -> None:
+        """Set the lab's regulatory domain (needed for 5 GHz: the world domain lets no AP
+        beacon there). cfg80211 reads Debian's wireless-regdb regulatory.db; in the VM the
+        first attempt, made from the initramfs, finds none, so the database is reloaded
+        from the host root first."""
+        if self.country == alpha2:
+            return
+        r = self.agent.run(["iw", "reg", "reload"], check=False)
+        if r["rc"] != 0:
+            raise LabError(f"cfg80211 could not load regulatory.db ({(r['stderr'] or r['stdout']).strip()}): "
+                           f"install Debian's wireless-regdb on the lab host (tools/setup.sh)")
+        self.agent.run(["iw", "reg", "set", alpha2])
+
+        def applied():
+            out = self.agent.run(["iw", "reg", "get"])["stdout"]
+            return f"country {alpha2}:" in out.split("phy#")[0]
+        if not wait_until(applied, 10, 0.2):
+            raise LabError(f"regulatory domain {alpha2} not applied: `iw reg get` says\n" +
+                           self.agent.run(["iw", "reg", "get"])["stdout"])
+        self.country = alpha2
 
     def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
                          logdir: str = "lab/daemons", netns: str | None = None) -> Supplicant:
@@ -198,6 +248,11 @@ class Lab:
         self.carrier.unfollow(lab_path, host_path, size)
 
     def stop(self, daemon) -> None:
+        radio = getattr(daemon, "radio", None)
+        if radio is not None:  # a further BSS of a radio: the radio's hostapd goes
+            daemon = radio
+        for bss in getattr(daemon, "bsses", ()):
+            bss.stop()  # detaches its control interface; the process is the first BSS's
         daemon.stop()
         if f"{daemon.name}.log" in self.mirrors:
             try:
@@ -234,7 +289,15 @@ class Lab:
         self.agent.run(["ip", "link", "set", iface, "up" if up else "down"])
 
     # -- capture ----------------------------------------------------------------------------
-    def start_capture(self, rel: str) -> "Capture":
+    def watch_link(self, iface: str, netns: str | None = None):
+        """The kernel's link events for iface (lab/linkwatch.py)."""
+        from lab.linkwatch import LinkWatch
+        return LinkWatch(self, iface, netns)
+
+    def start_capture(self, rel: str, iface: str = "hwsim0", netns: str | None = None) -> "Capture":
+        """tcpdump to the results share. The default is the air (hwsim0, radiotap); a DUT's own
+        interface (in its netns) gives its packets as its kernel sends and receives them,
+        decrypted, as Ethernet frames."""
         host, vm = self.out_path(rel)
         name = self._name("cap")
         share_copy = None
@@ -242,8 +305,13 @@ class Lab:
             share_copy, vm = vm, f"{LOCAL_LOGS}/{name}.pcap"
             self.agent.run(["mkdir", "-p", LOCAL_LOGS])
         self.agent.reset_stream(name)
+        prefix = ["ip", "netns", "exec", netns] if netns else []
+        # a DUT's queued packets leave in one burst when its neighbour resolves: a larger
+        # buffer (KiB) keeps tcpdump from dropping them
+        buf = ["-B", "4096"] if iface != "hwsim0" else []
         self.agent.call("spawn", name=name, stream=True,
-                        argv=["tcpdump", "-i", "hwsim0", "--immediate-mode", "-U", "-s", "0", "-n", "-w", vm])
+                        argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
+                              "-w", vm])
         cap = Capture(self, name, host)
         if share_copy:
             cap.copy = (vm, share_copy)

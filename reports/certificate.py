@@ -275,6 +275,9 @@ def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, man
               + f"\nmanifest SHA-256 {manifest_hash or 'not sealed'}")
     ctx_cases = [_case_context(c, run_dir) for c in cases]
     return {"run": {"id": run.get("id")}, "dut_name": dut, "dut": _dut_context(ident), "a": a, "profile": profile,
+            # a twin (esp32-twin) is a simulation that proves the adapter; its findings are its
+            # backing supplicant's, never a device's
+            "simulation": (ident or {}).get("simulation"), "backing": (ident or {}).get("backing"),
             "profile_notes": list(profile_notes), "manifest_hash": manifest_hash, "totals": sm.totals(cases),
             "not_applicable": sum(1 for c in cases if c.get("verdict") == "skipped")
             if a.verdict != pf.NOT_CONFORMANT else 0,

@@ -25,6 +25,7 @@ from pathlib import Path
 import pytest
 
 from fixtures.case import CaseRecord
+from fixtures.run_folder import safe_name  # noqa: E402
 from fixtures.run_folder import RECORD_KEY, RunState, keep_evidence, peek_state, run_dir, set_run_info  # noqa: F401 (re-exported for plugins)
 from fixtures.run_folder import state as _state
 from reports import summary as sm
@@ -125,10 +126,6 @@ def _outcome(reports: dict) -> tuple[str, str]:
     return "passed", ""
 
 
-def _safe(name: str) -> str:
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in name)[:120]
-
-
 def _render_timelines(item, rec: CaseRecord) -> list[Path]:
     if not rec.roams:
         return []
@@ -136,9 +133,9 @@ def _render_timelines(item, rec: CaseRecord) -> list[Path]:
 
     out = []
     base = run_dir(item.config) / "timelines"
-    stem = _safe(rec.spec.id if rec.spec else item.nodeid)
+    stem = safe_name(rec.spec.id if rec.spec else item.nodeid)
     if rec.dut:
-        stem += "-" + _safe(rec.dut)
+        stem += "-" + safe_name(rec.dut)
     for i, roam in enumerate(rec.roams, 1):
         path = base / f"{stem}-roam{i}.svg"
         try:

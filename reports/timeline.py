@@ -102,7 +102,8 @@ def _rows(roam: dict) -> tuple[list[dict], list[str]]:
         kind = d.get("kind")
         kind = getattr(kind, "value", kind)
         rows.append({"kind": "ind", "t": _num(d.get("t"), f"indication #{i} t"), "ind": str(kind),
-                     "bssid": d.get("bssid"), "status": d.get("status"), "reason": d.get("reason")})
+                     "bssid": d.get("bssid"), "status": d.get("status"), "reason": d.get("reason"),
+                     "layer": d.get("layer")})
     # Stable sort: at equal times the given order stands.
     rows.sort(key=lambda r: r["t"])
     return rows, lanes
@@ -131,6 +132,8 @@ def _fmt_us(us: float) -> str:
 
 def _ind_text(r: dict) -> str:
     parts = [r["ind"]]
+    if r.get("layer"):
+        parts.append(f"[{r['layer']}]")  # which layer of the DUT made it, before the clip can cut it
     extra = []
     if r.get("reason"):
         extra.append(f"reason {r['reason']}")
@@ -220,6 +223,8 @@ def figure(roam: dict):
         else:
             failed = str(r.get("status") or "").lower() == "failure"
             colour = "#b00020" if failed else ("#1b5e20" if r["ind"].endswith("START") else "#0d47a1")
+            if r["ind"].startswith("PORT_"):
+                colour = "#757575"  # the 802.1X port: an observation beside the indications, no rule judges it
             ax.plot([x_lane["dut"]], [y], marker="o", ms=5, color=colour, zorder=4)
             ax.text(x_brk - 0.15, y, _clip(_ind_text(r), 52), ha="right", va="center",
                     fontsize=7.5, color=colour)

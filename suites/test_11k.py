@@ -1,24 +1,25 @@
-"""802.11k cases against the DUT: neighbor report requests (NR-) and beacon requests (BCN-)."""
-from __future__ import annotations
+"""802.11k cases against the DUT: neighbor report requests (NR-) and beacon requests (BCN-).
 
-import time
+Each row names its reference APs ({role: BSSConfig}) and its scenario: a function below that
+drives the stimulus and returns (judge name, {role: live AP}, facts, capture, profile). The
+verdicts come from engine/judges/rrm.py, which judges the case's recorded evidence."""
+from __future__ import annotations
 
 import pytest
 
 from engine import beacon
-from engine.models import NeighborEntry
-from engine.verdict import INFO, Verdict, check
 from fixtures.case import CaseSpec
 from lab.hostapd import BSSConfig
+from lab.network import LAB_FREQS, PROFILE
 from lab.wpas import Profile
-from suites import k_steps as K
-from engine.air import Air
-from suites.steps import LAB_FREQS, PROFILE, R, settle
+from suites import rrm_steps as K
+from suites.steps import R, observe, settle
 
 AP_A = BSSConfig(channel=1)
 AP_B = BSSConfig(channel=6)
 AP_C = BSSConfig(channel=11, ssid="roamcert-alt")  # another SSID, for the SSID filters
 AP_NONR = BSSConfig(channel=6, ssid="roamcert-nonr", rrm_neighbor_report=False)
+LAB3 = {"a": AP_A, "b": AP_B, "c": AP_C}  # the three APs every other case of the module expects on the air
 ALT = b"roamcert-alt"
 FAKE = "02:00:00:00:0b:0b"  # a neighbor that is configured but not on the air
 LCI_REP = bytes.fromhex("010008" "0010" "52834d12efd2b08b9b4bf1cc2c000041")  # token, mode, type 8, LCI subelement
@@ -29,217 +30,215 @@ BCN = "Beacon report"
 NEED_NR = ("rrm_neighbor", "commands")
 
 
-def _nr(id, title, story, params, sev="critical", reqs=K.NR_CLAUSES):
-    return CaseSpec(id, title, "802.11k", NR, story, reqs, NEED_NR, sev, params)
+def bring_up(spec, pool) -> dict:
+    """The row's reference APs, from the module's pool: {role: live AP}."""
+    return {role: pool.get(role, cfg) for role, cfg in spec.aps.items()}
 
 
-NR_CASES = [
-    _nr("NR-01", "Neighbor report lists exactly the AP's neighbors", "Solicited neighbor report",
-        {"kind": "report", "request": "", "ssid": None, "expect": "own"}, "blocker"),
-    _nr("NR-02", "SSID-specific neighbor report request", "Neighbor report for a named SSID",
-        {"kind": "report", "request": f'ssid="{ALT.decode()}"', "ssid": ALT, "expect": "alt"}),
-    _nr("NR-03", "Empty neighbor list", "The AP knows no neighbors",
-        {"kind": "empty", "request": "", "ssid": None}),
-    _nr("NR-04", "No request to an AP without neighbor report support", "AP does not advertise neighbor reports",
-        {"kind": "unsupported"}, "critical", (f"{R} 11.10.10.2", f"{R} 9.4.2.44")),
-    _nr("NR-05", "LCI and civic location not requested", "Location reports only on request",
-        {"kind": "report", "request": "", "ssid": None, "expect": "own", "location": True}, "normal",
-        K.NR_CLAUSES + (f"{R} 9.4.2.21.10", f"{R} 9.4.2.21.13")),
-    _nr("NR-06", "LCI and civic location requested", "Neighbor report with location",
-        {"kind": "report", "request": "lci civic", "ssid": None, "expect": "own", "location": True,
-         "want_location": True}, "normal",
-        K.NR_CLAUSES + (f"{R} 9.4.2.20.10", f"{R} 9.4.2.20.13", f"{R} 9.4.2.21.10", f"{R} 9.4.2.21.13")),
-    _nr("NR-07", "Candidate preferences carried through", "Neighbor entries with preference subelements",
-        {"kind": "report", "request": "", "ssid": None, "expect": "own", "prefs": {"other": 255, "fake": 1}},
-        "normal", K.NR_CLAUSES),
-]
+def serving_role(live: dict, bssid: str) -> str:
+    return next(role for role, ap in live.items() if ap.bssid == bssid)
 
 
-@pytest.fixture
-def k_aps(aps):
-    return {"a": aps.get("a", AP_A), "b": aps.get("b", AP_B), "c": aps.get("c", AP_C)}
+# ---- neighbor reports ------------------------------------------------------------------------
 
-
-def _neighbor_db(cur, k_aps, p) -> tuple[dict, dict]:
-    """Configure the AP's neighbor database; returns the entries expected for no SSID and for ALT."""
+def fill_neighbor_database(cur, live, p) -> list[dict]:
+    """Give the serving AP three neighbors: the other lab AP of its ESS, a neighbor that is
+    not on the air (FAKE), and the AP of another ESS (ALT); with the row's preference
+    subelements and, if the row says so, LCI and civic reports for the first two. Returns
+    the entries as configured, field by field, for the judge."""
     K.clear_neighbors(cur)
-    other = next(ap for ap in (k_aps["a"], k_aps["b"]) if ap is not cur)
+    other = next(ap for ap in (live["a"], live["b"]) if ap is not cur)
     prefs = p.get("prefs", {})
     rows = [("other", other.bssid, cur.config.ssid_b, 0x8f, other.op_class, other.config.channel, 7),
             ("fake", FAKE, cur.config.ssid_b, 0x0d, 81, 11, 7),
-            ("alt", k_aps["c"].bssid, ALT, 0x83, k_aps["c"].op_class, k_aps["c"].config.channel, 7)]
-    own, alt = {}, {}
+            ("alt", live["c"].bssid, ALT, 0x83, live["c"].op_class, live["c"].config.channel, 7)]
+    out = []
     for name, bssid, ssid, info, oc, ch, phy in rows:
-        subs = K.sub(3, bytes([prefs[name]])) if name in prefs else b""
+        pref = prefs.get(name)
+        subs = K.sub(3, bytes([pref])) if pref is not None else b""
         loc = p.get("location") and name != "alt"
-        K.set_neighbor(cur, bssid, ssid, K.nr_body(bssid, info, oc, ch, phy, subs),
-                       LCI_REP if loc else None, CIVIC_REP if loc else None)
-        e = NeighborEntry(bssid, info, oc, ch, phy, prefs.get(name),
-                          ((3, bytes([prefs[name]])),) if name in prefs else ())
-        (alt if ssid == ALT else own)[bssid] = e
-    return own, alt
+        lci, civic = (LCI_REP, CIVIC_REP) if loc else (None, None)
+        K.set_neighbor(cur, bssid, ssid, K.nr_body(bssid, info, oc, ch, phy, subs), lci, civic)
+        out.append({"name": name, "bssid": bssid, "ssid": ssid.hex(), "info": info, "op_class": oc, "chan": ch,
+                    "phy": phy, "pref": pref, "lci": lci.hex() if lci else None,
+                    "civic": civic.hex() if civic else None})
+    return out
 
 
-def _wait_nr_outcome(dut, start: int, timeout: float = 5) -> None:
-    """Until the DUT handled a response or timed out waiting for one."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if any("RRM: Notifying neighbor report" in ln for ln in dut.log_lines()[start:]):
-            settle(0.5)
-            return
-        time.sleep(0.1)
+def _nr_outcome(e) -> bool:
+    return e.kind in ("neighbor_report_notified", "neighbor_report_failed")
 
 
-@pytest.mark.parametrize("spec", NR_CASES, ids=lambda s: s.id)
-def test_neighbor_report(spec, record, dut, k_aps, aps, air):
-    p = spec.params
-    if p["kind"] == "unsupported":
-        _nr_unsupported(spec, record, dut, aps, air)
-        return
+def request_neighbor_report(spec, record, dut, pool, air, neighbors_of):
+    """Connect, let neighbors_of(cur, live) fill the serving AP's database, send the row's
+    NEIGHBOR_REP_REQUEST, and wait until the DUT took a response or gave up on one."""
+    live = bring_up(spec, pool)
     with record.step("connect"):
         bssid = K.connect_steady(dut, PROFILE)
-    cur = next(ap for ap in k_aps.values() if ap.bssid == bssid)
+    role = serving_role(live, bssid)
+    cur = live[role]
     with record.step("configure the AP's neighbors"):
-        if p["kind"] == "empty":
-            K.clear_neighbors(cur)
-            want = {}
-        else:
-            own, alt = _neighbor_db(cur, k_aps, p)
-            want = alt if p["expect"] == "alt" else own
+        neighbors = neighbors_of(cur, live)
         record.attach_text("hostapd-neighbors", cur.ctrl("SHOW_NEIGHBOR"))
-    start = len(dut.log_lines())
-    with record.step("NEIGHBOR_REP_REQUEST " + p["request"]):
-        reply = dut.ctrl(("NEIGHBOR_REP_REQUEST " + p["request"]).strip())
+    m = dut.mark()
+    cmd = ("NEIGHBOR_REP_REQUEST " + spec.params["request"]).strip()
+    with record.step(cmd):
+        reply = dut.ctrl(cmd)
     with record.step("observe"):
-        _wait_nr_outcome(dut, start)
-    a = Air(air.stop())
-    with record.step("judge"):
-        record.add(check("NR-CMD", K.NR_PROC, reply.startswith("OK"), "NEIGHBOR_REP_REQUEST accepted",
-                         reply.strip()))
-        reqs = K.nr_requests(a, dut.mac)
-        record.add(check("NR-REQUEST", K.NR_PROC, len(reqs) == 1, "one Neighbor Report Request to the AP",
-                         f"{len(reqs)}", tuple(f"frame {f.index}" for f, _ in reqs)))
-        if not reqs:
-            record.judge()
-            return
-        rq_f, rq = reqs[0]
-        ev = (f"frame {rq_f.index}",)
-        record.add(check("NR-REQ-DEST", K.NR_PROC, K._dst(rq_f) == cur.bssid, f"sent to the serving AP {cur.bssid}",
-                         K._dst(rq_f), ev))
-        want_ssid = p["ssid"]
-        record.add(check("NR-REQ-SSID", K.NR_REQ, rq.ssid == want_ssid,
-                         f"SSID element {want_ssid!r}" if want_ssid else "no SSID element",
-                         f"SSID element {rq.ssid!r}" if rq.ssid is not None else "no SSID element", ev))
-        meas = K.meas_requests_in(rq_f.raw)
-        want_types = [K.LCI, K.CIVIC] if p.get("want_location") else []
-        record.add(check("NR-REQ-LOCATION", K.NR_REQ, sorted(t for _, _, t, _ in meas) == sorted(want_types),
-                         f"Measurement Request elements of types {want_types}",
-                         f"types {[t for _, _, t, _ in meas]}", ev))
-        if meas:
-            toks = [t for t, _, _, _ in meas]
-            record.add(check("NR-REQ-MEAS-TOKEN", K.MEAS_REQ_ELEM, 0 not in toks and len(set(toks)) == len(toks),
-                             "nonzero measurement tokens, unique in the frame", f"{toks}", ev))
-        resps = [(f, r) for f, r in K.nr_responses(a, dut.mac) if f.t >= rq_f.t]
-        record.add(check("NR-RESPONSE", K.NR_PROC, len(resps) >= 1, "the AP's Neighbor Report Response",
-                         f"{len(resps)}"))
-        if resps:
-            rs_f, rs = resps[0]
-            rev = f"frame {rs_f.index}"
-            record.add(check("NR-TOKEN", K.NR_RESP, rs.dialog_token == rq.dialog_token,
-                             f"dialog token {rq.dialog_token} echoed", f"dialog token {rs.dialog_token}", (rev,)))
-            K.nr_expect_entries(record, rs.entries, want, rev, "NR-AIR")
-            for e in rs.entries:
-                w = want.get(e.bssid)
-                if w is None:
-                    continue
-                plain = tuple(s for s in e.subelements if s[0] != 39)
-                record.add(check("NR-SUBELEMENTS", K.NR_ELEM, plain == w.subelements and e.preference == w.preference,
-                                 f"{e.bssid}: subelements {[(i, b.hex()) for i, b in w.subelements]}",
-                                 f"{[(i, b.hex()) for i, b in plain]}", (rev,)))
-                if p.get("location"):
-                    _judge_location(record, e, meas, rev)
-        got = K.nr_received(dut)
-        record.attach_json("dut-neighbor-entries", got)
-        K.nr_expect_entries(record, got, want, f"{dut.name}.log RRM-NEIGHBOR-REP-RECEIVED", "NR-DUT")
-        if p.get("want_location") and resps:
-            on_air = {e.bssid: {b[2]: b.hex() for i, b in e.subelements if i == 39 and len(b) >= 3}
-                      for e in resps[0][1].entries}
-            for x in got:
-                if x["bssid"] in want:
-                    w = on_air.get(x["bssid"], {})
-                    record.add(check("NR-DUT-LOCATION", K.NR_PROC,
-                                     x["lci"] == w.get(K.LCI) and x["civic"] == w.get(K.CIVIC),
-                                     f"{x['bssid']}: lci={w.get(K.LCI)} civic={w.get(K.CIVIC)} as on the air",
-                                     f"lci={x['lci']} civic={x['civic']}"))
-        log = dut.log_lines()[start:]
-        consumed = [ln for ln in log if f"RRM: Notifying neighbor report (token = {rq.dialog_token})" in ln]
-        record.add(check("NR-DUT-CONSUMED", K.NR_PROC, bool(consumed),
-                         f"the DUT took the response with dialog token {rq.dialog_token}",
-                         consumed[0].strip() if consumed else
-                         next((ln.strip() for ln in log if "Notifying neighbor report - NONE" in ln), "no sign of it")))
-        caps = K.sta_caps(a, dut.mac)
-        if caps is not None:
-            record.add(Verdict("NR-DUT-RM-CAPS", K.RM_CAPS, INFO, "Neighbor Report Capability Enabled bit",
-                               f"rm_enabled={caps.rm_enabled} neighbor_report={caps.rm_neighbor_report}"))
-    record.judge()
+        if observe(record, "the DUT's neighbor report outcome", dut.wait_for, _nr_outcome, 5, since=m):
+            settle(0.5)  # the RRM-NEIGHBOR-REP-RECEIVED lines follow
+    facts = {"serving": role, "neighbors": neighbors, "command": cmd, "reply": reply, "dut_mark": m}
+    return "rrm.neighbor_report", live, facts, air.stop(), PROFILE
 
 
-def _judge_location(record, e: NeighborEntry, meas, rev: str) -> None:
-    reps = [b for i, b in e.subelements if i == 39]
-    if not meas:
-        record.add(check("NR-LOCATION-UNASKED", K.NR_PROC, not reps,
-                         f"{e.bssid}: no LCI/civic Measurement Report (none requested)",
-                         f"{len(reps)} Measurement Report subelement(s)", (rev,)))
-        return
-    tok = {t: tk for tk, _, t, _ in meas}
-    for typ, conf in ((K.LCI, LCI_REP), (K.CIVIC, CIVIC_REP)):
-        got = [b for b in reps if len(b) >= 3 and b[2] == typ]
-        ok = len(got) == 1 and got[0][0] == tok.get(typ) and got[0][1:] == conf[1:]
-        record.add(check(f"NR-LOCATION-{typ}", K.MEAS_REP_ELEM, ok,
-                         f"{e.bssid}: one type {typ} report, token {tok.get(typ)}, body {conf[1:].hex()}",
-                         f"{[b.hex() for b in got]}", (rev,)))
+def neighbor_report_from_database(spec, record, dut, pool, air):
+    """The serving AP knows three neighbors (fill_neighbor_database); the DUT asks for a report."""
+    return request_neighbor_report(spec, record, dut, pool, air,
+                                   lambda cur, live: fill_neighbor_database(cur, live, spec.params))
 
 
-def _nr_unsupported(spec, record, dut, aps, air):
-    ap = aps.get("nonr", AP_NONR)
-    try:
-        _nr_unsupported_on(spec, record, dut, ap, air)
-    finally:
-        aps.drop("nonr")  # the BCN cases expect only the three lab APs on the air
+def neighbor_report_from_empty_database(spec, record, dut, pool, air):
+    """The serving AP knows no neighbors, not even itself; the DUT asks for a report."""
+    def empty(cur, live):
+        K.clear_neighbors(cur)
+        return []
+    return request_neighbor_report(spec, record, dut, pool, air, empty)
 
 
-def _nr_unsupported_on(spec, record, dut, ap, air):
+def neighbor_report_to_ap_without_support(spec, record, dut, pool, air):
+    """Connect to an AP whose beacons do not advertise neighbor reports; ask for one anyway."""
+    live = bring_up(spec, pool)
     profile = Profile(ssid=AP_NONR.ssid, scan_freqs=LAB_FREQS)
     with record.step("connect"):
-        K.connect_steady(dut, profile)
-    start = len(dut.log_lines())
+        bssid = K.connect_steady(dut, profile)
+    m = dut.mark()
     with record.step("NEIGHBOR_REP_REQUEST"):
         reply = dut.ctrl("NEIGHBOR_REP_REQUEST")
     settle(2)
-    a = Air(air.stop())
-    with record.step("judge"):
-        caps = K.beacon_rm_caps(a, ap.bssid)
-        record.add(check("NR-AP-CAPS", K.RM_CAPS, caps is not None and not caps[0] & (1 << K.RRM_NR_BIT),
-                         "the AP's beacon has RM Enabled Capabilities without Neighbor Report Capability Enabled",
-                         f"RM Enabled Capabilities {caps.hex() if caps is not None else 'absent'}"))
-        reqs = K.nr_requests(a, dut.mac)
-        record.add(check("NR-NOT-SENT", K.NR_PROC, not reqs,
-                         "no Neighbor Report Request to an AP that does not advertise the capability",
-                         f"{len(reqs)} request(s)", tuple(f"frame {f.index}" for f, _ in reqs)))
-        why = [ln.strip() for ln in dut.log_lines()[start:] if "RRM:" in ln]
-        record.add(Verdict("NR-CMD-REFUSED", K.NR_PROC, INFO, "NEIGHBOR_REP_REQUEST refused locally",
-                           f"{reply.strip()}; {why[0] if why else ''}"))
-    record.judge()
+    facts = {"serving": serving_role(live, bssid), "command": "NEIGHBOR_REP_REQUEST", "reply": reply, "dut_mark": m}
+    return "rrm.neighbor_report_unsupported", live, facts, air.stop(), profile
+
+
+def _nr(id, title, story, params, scenario=neighbor_report_from_database, sev="critical", reqs=K.NR_CLAUSES,
+        aps=LAB3):
+    return CaseSpec(id, title, "802.11k", NR, story, reqs, NEED_NR, sev, params, scenario, aps)
+
+
+# params: request = NEIGHBOR_REP_REQUEST's arguments; ssid = the SSID element it must carry;
+# expect = whose neighbors the report lists ("own": the serving ESS's, "alt": the requested SSID's);
+# location = the AP holds LCI/civic reports; want_location = the request asks for them;
+# prefs = BSS Transition Candidate Preference per configured neighbor.
+NR_CASES = [
+    _nr("NR-01", "Neighbor report lists exactly the AP's neighbors", "Solicited neighbor report",
+        {"request": "", "ssid": None, "expect": "own"}, sev="blocker"),
+    _nr("NR-02", "SSID-specific neighbor report request", "Neighbor report for a named SSID",
+        {"request": f'ssid="{ALT.decode()}"', "ssid": ALT, "expect": "alt"}),
+    _nr("NR-03", "Empty neighbor list", "The AP knows no neighbors",
+        {"request": "", "ssid": None, "expect": "own"}, neighbor_report_from_empty_database),
+    _nr("NR-04", "No request to an AP without neighbor report support", "AP does not advertise neighbor reports",
+        {}, neighbor_report_to_ap_without_support, reqs=(f"{R} 11.10.10.2", f"{R} 9.4.2.44"),
+        aps={"nonr": AP_NONR}),
+    _nr("NR-05", "LCI and civic location not requested", "Location reports only on request",
+        {"request": "", "ssid": None, "expect": "own", "location": True}, sev="normal",
+        reqs=K.NR_CLAUSES + (f"{R} 9.4.2.21.10", f"{R} 9.4.2.21.13")),
+    _nr("NR-06", "LCI and civic location requested", "Neighbor report with location",
+        {"request": "lci civic", "ssid": None, "expect": "own", "location": True, "want_location": True},
+        sev="normal",
+        reqs=K.NR_CLAUSES + (f"{R} 9.4.2.20.10", f"{R} 9.4.2.20.13", f"{R} 9.4.2.21.10", f"{R} 9.4.2.21.13")),
+    _nr("NR-07", "Candidate preferences carried through", "Neighbor entries with preference subelements",
+        {"request": "", "ssid": None, "expect": "own", "prefs": {"other": 255, "fake": 1}}, sev="normal"),
+]
+
+
+def judge_scenario(spec, record, dut, aps, air):
+    """Run the row's scenario, judge its evidence, and take down any AP the row added to the
+    module's three (the beacon cases' ground truth is every AP on the air)."""
+    try:
+        judge, live, facts, pcap, profile = spec.scenario(spec, record, dut, aps, air)
+        with record.step("judge"):
+            record.judge_evidence(judge, dut, live, profile, facts, pcap)
+    finally:
+        for role in spec.aps:
+            if role not in LAB3:
+                aps.drop(role)
+
+
+@pytest.mark.parametrize("spec", NR_CASES, ids=lambda s: s.id)
+def test_neighbor_report(spec, record, dut, aps, air):
+    judge_scenario(spec, record, dut, aps, air)
 
 
 # ---- beacon requests -------------------------------------------------------------------------
+
+def request_hex(p, cur, other, c) -> str:
+    """REQ_BEACON's request from the row: channel ("cur", "other", "c" name an AP's channel),
+    duration, mode, BSSID filter, and the optional subelements (9.4.2.20.7)."""
+    chan = {"cur": cur.config.channel, "other": other.config.channel, "c": c.config.channel}.get(
+        p["chan"], p["chan"])
+    subs = b""
+    if "ssid" in p:
+        subs += K.sub(0, p["ssid"])
+    if "detail" in p:
+        subs += K.sub(2, bytes([p["detail"]]))
+    if "ids" in p:
+        subs += K.sub(10, bytes(p["ids"]))
+    for oc, chans in p.get("acr", ()):
+        subs += K.sub(51, bytes([oc, *chans]))
+    if "last" in p:
+        subs += K.sub(164, bytes([p["last"]]))
+    bssid = other.bssid if p.get("bssid") == "other" else "ff:ff:ff:ff:ff:ff"
+    return K.req_hex(p.get("op_class", 81), chan, p["dur"], p["mode"], bssid, subs)
+
+
+def _connect_and_scan(spec, record, dut, pool):
+    live = bring_up(spec, pool)
+    with record.step("connect"):
+        bssid = K.connect_steady(dut, PROFILE)
+    with record.step("scan the lab's channels"):
+        K.scan_lab(dut)
+    return live, serving_role(live, bssid)
+
+
+def beacon_request_from_row(spec, record, dut, pool, air):
+    """Connect, scan the lab's channels, then the serving AP sends the row's beacon request
+    (request_hex); in table mode the DUT's scan table is read first, for the prediction."""
+    p = spec.params
+    live, role = _connect_and_scan(spec, record, dut, pool)
+    cur = live[role]
+    other = next(ap for ap in (live["a"], live["b"]) if ap is not cur)
+    hexreq = request_hex(p, cur, other, live["c"])
+    record.attach_text("req_beacon", hexreq)
+    table = K.table_of(dut) if p["mode"] == beacon.TABLE else None
+    mm = cur.mark()
+    token = K.send_beacon_request(record, cur, dut, hexreq)
+    pcap = air.stop()
+    # Every AP of the pool is on the air, so every one is ground truth for the prediction.
+    on_air = {r: ap for r, (_, ap) in pool.aps.items()}
+    facts = {"serving": role, "req_beacon": hexreq, "token": token, "ap_mark": mm,
+             "scan_table": sorted(table) if table is not None else None}
+    return "rrm.beacon", on_air, facts, pcap, PROFILE
+
+
+def association_for_unadvertised_mode(spec, record, dut, pool, air):
+    """Connect and scan; the judge reads which beacon measurement modes the DUT advertised
+    (a request for one it did not advertise is all the case could send)."""
+    live, role = _connect_and_scan(spec, record, dut, pool)
+    return "rrm.beacon_modes_advertised", live, {"serving": role}, air.stop(), PROFILE
+
 
 ALL3 = ((81, (1, 6, 11)),)
 BCN_CLAUSES = (f"{R} 11.10.9.3", f"{R} 9.4.2.20.7", f"{R} 9.4.2.21.7")
 
 
-def _b(id, title, story, needs, params, sev="normal", extra=()):
-    return CaseSpec(id, title, "802.11k", BCN, story, BCN_CLAUSES + tuple(extra), needs, sev, params)
+def _b(id, title, story, needs, params, sev="normal", extra=(), scenario=beacon_request_from_row):
+    return CaseSpec(id, title, "802.11k", BCN, story, BCN_CLAUSES + tuple(extra), needs, sev, params, scenario,
+                    LAB3)
+
+
+# params: mode (0 passive, 1 active, 2 table), op_class (default 81), chan (a number, or the
+# channel of "cur", "other", "c"), dur (TUs), bssid ("other": the other lab AP, else wildcard),
+# and the subelements: ssid, detail (reporting detail), ids (Request element IDs),
+# acr (AP Channel Reports), last (Last Beacon Report Indication request).
 
 
 P, A, T = ("rrm_beacon_passive",), ("rrm_beacon_active",), ("rrm_beacon_table",)
@@ -277,86 +276,37 @@ BCN_CASES = [
        {"mode": 0, "op_class": 200, "chan": 0, "dur": 50}, "normal", (f"{R} 11.10.6",)),
     _b("BCN-16", "Unknown operating class, one channel", "Refuse what cannot be measured", P,
        {"mode": 0, "op_class": 200, "chan": 6, "dur": 50}, "normal", (f"{R} 11.10.6",)),
-    _b("BCN-17", "Measurement mode the DUT did not advertise", "Only advertised modes are requested", (),
-       {"kind": "unadvertised"}, "normal", (f"{R} 9.4.2.44", f"{R} 11.10.6")),
     _b("BCN-18", "Zero measurement duration", "A zero duration still gets an answer", P,
        {"mode": 0, "chan": 255, "acr": ALL3, "dur": 0}, "normal", (f"{R} 11.10.6",)),
     _b("BCN-19", "Reserved reporting detail", "A request it cannot honour gets an answer", P,
        {"mode": 0, "chan": "cur", "dur": 110, "detail": 3}, "minor", (f"{R} 11.10.6",)),
+    # The request names one channel (11) that is not the serving AP's. wpa_supplicant 2.10 also
+    # reports its serving AP (channel 1) whenever cfg80211's held entry for it was updated after
+    # the measurement scan started, and drops it otherwise ("RRM: Ignore scan result ... due to
+    # old update"): the BCN-BSSID-MAY FAIL shows up in some runs only, depending on that timing.
     _b("BCN-20", "Active mode on the channel of another ESS", "Active scan of a single channel", A,
        {"mode": 1, "chan": "c", "dur": 50, "detail": 1, "ids": (0, 221)}),
 ]
 
 
-def _request(p, cur, other, k_aps) -> str:
-    chan = {"cur": cur.config.channel, "other": other.config.channel, "c": k_aps["c"].config.channel}.get(
-        p["chan"], p["chan"])
-    subs = b""
-    if "ssid" in p:
-        subs += K.sub(0, p["ssid"])
-    if "detail" in p:
-        subs += K.sub(2, bytes([p["detail"]]))
-    if "ids" in p:
-        subs += K.sub(10, bytes(p["ids"]))
-    for oc, chans in p.get("acr", ()):
-        subs += K.sub(51, bytes([oc, *chans]))
-    if "last" in p:
-        subs += K.sub(164, bytes([p["last"]]))
-    bssid = other.bssid if p.get("bssid") == "other" else "ff:ff:ff:ff:ff:ff"
-    return K.req_hex(p.get("op_class", 81), chan, p["dur"], p["mode"], bssid, subs)
+
+# A request for a mode the DUT did not advertise: the lab can only check the advertisement,
+# since hostapd 2.10 refuses to send such a request (see test_beacon_request_unadvertised).
+BCN_UNADVERTISED_CASES = [
+    _b("BCN-17", "Measurement mode the DUT did not advertise", "Only advertised modes are requested", (),
+       {}, "normal", (f"{R} 9.4.2.44", f"{R} 11.10.6"), association_for_unadvertised_mode),
+]
 
 
 @pytest.mark.parametrize("spec", BCN_CASES, ids=lambda s: s.id)
-def test_beacon_request(spec, record, dut, k_aps, aps, air):
-    p = spec.params
-    with record.step("connect"):
-        bssid = K.connect_steady(dut, PROFILE)
-    cur = next(ap for ap in k_aps.values() if ap.bssid == bssid)
-    other = next(ap for ap in (k_aps["a"], k_aps["b"]) if ap is not cur)
-    with record.step("scan the lab's channels"):
-        K.scan_lab(dut)
-    if p.get("kind") == "unadvertised":
-        _unadvertised(record, dut, air)
-        return
-    hexreq = _request(p, cur, other, k_aps)
-    record.attach_text("req_beacon", hexreq)
-    table = K.table_of(dut) if p["mode"] == beacon.TABLE else None
-    view = beacon.BeaconDut(cache=table) if table is not None else None
-    mm = cur.mark()
-    token = K.send_beacon_request(record, cur, dut, hexreq)
-    a = Air(air.stop())
-    with record.step("judge"):
-        on_air = [ap for _, ap in aps.aps.values()]  # every AP of the pool is ground truth
-        pred, reports = K.judge_beacon_air(record, a, cur, dut, on_air, token, view, mm)
-        if pred is not None and table is not None:
-            want = set(pred.may)
-            got = {r.bssid for r in reports
-                   if (r.mode & ~beacon.REPORT_LATE) == 0 and r.bssid not in ("", "00:00:00:00:00:00")}
-            record.add(check("BCN-TABLE-ALL", f"{R} 11.10.9.3", got == want,
-                             f"one report per stored BSS the filters let through: {sorted(want)}",
-                             f"{sorted(got)}"))
-    record.judge()
+def test_beacon_request(spec, record, dut, aps, air):
+    judge_scenario(spec, record, dut, aps, air)
 
 
-def _unadvertised(record, dut, air):
-    a = Air(air.stop())
-    caps = K.sta_caps(a, dut.mac)
-    with record.step("judge"):
-        record.add(check("BCN-CAPS-SEEN", f"{R} 9.4.2.44", caps is not None and caps.rm_enabled,
-                         "RM Enabled Capabilities in the DUT's (Re)Association Request",
-                         "absent" if caps is None or not caps.rm_enabled else "present"))
-        if caps is None or not caps.rm_enabled:
-            record.judge()
-            return
-        adv = {"rrm_beacon_passive": caps.rm_beacon_passive, "rrm_beacon_active": caps.rm_beacon_active,
-               "rrm_beacon_table": caps.rm_beacon_table}
-        for name, on in adv.items():
-            record.add(check("BCN-CAPS-CLAIMED", f"{R} 9.4.2.44", on == (name in dut.capabilities),
-                             f"{name} advertised iff claimed ({name in dut.capabilities})",
-                             f"advertised {on}"))
-    if record.failed():
-        record.judge()
-    missing = [n for n, on in adv.items() if not on]
+@pytest.mark.parametrize("spec", BCN_UNADVERTISED_CASES, ids=lambda s: s.id)
+def test_beacon_request_unadvertised(spec, record, dut, aps, air):
+    judge_scenario(spec, record, dut, aps, air)
+    missing = record.metrics["unadvertised_modes"]
     if not missing:
         pytest.skip(f"{dut.name} advertises passive, active and table beacon measurement "
                     "(wpa_supplicant 2.10 sets all three bits unconditionally, sme.c), and hostapd 2.10 "

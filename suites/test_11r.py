@@ -7,6 +7,9 @@ The scenario returns the judge (engine/judges/ft.py), the APs by role, the facts
 it did, and the capture; the judge's verdicts come from that evidence alone."""
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
+
 import os
 import time
 
@@ -14,11 +17,12 @@ import pytest
 
 from devices.base import WaitTimeout
 from engine.evidence import DutView
+from engine.outage import dut_packets
 from fixtures.case import CaseSpec
 from lab import dataplane
 from lab.hostapd import BSSConfig
 from lab.network import FT_AP1, FT_AP2
-from suites.roam_steps import (KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
+from suites.ft_native_steps import (ROLES, KEYS_DIFFER, PROFILE, R, connect, connect_first, ind, observe, ping_fact,
                                roam_cmd, settle, start_aps, status_fact, wait_connected)
 
 EPIC, FEAT = "802.11r", "FT-PSK"
@@ -125,15 +129,26 @@ def roams_under_ping(spec, record, dut, ap_a, ap_b, air, lab):
     10 ms while it roams back and forth over the air. The case's DUT must offer the twin
     (capability data_plane, DUT method data_plane_twin)."""
     ns = dataplane.DUT_NS
-    with record.step("DUT twin in its own network namespace"):
-        twin = dut.data_plane_twin(ns)
+    keep = spec.params.get("keep_neigh")
+    with record.step("DUT twin in its own network namespace" +
+                     (" (neighbour entries kept across a carrier drop)" if keep else "")):
+        twin = dut.data_plane_twin(ns, keep_neigh=keep)
+    cap = None
     try:
         dataplane.address_ds(lab.agent)
         dataplane.address(lab.agent, twin.iface, netns=ns)
         twin.reset()
+        # the DUT's own interface, decrypted: where ARP and the echo requests really leave
+        cap = lab.start_capture(rel(lab, record, "dut.cap"), iface=twin.iface, netns=ns)
         judge, roles, facts, pcap = ping_across_roams(spec, record, twin, ap_a, ap_b, air, lab)
+        dut_cap = Path(cap.stop())
+        record.attach_file(dut_cap, "dut.cap", "application/vnd.tcpdump.pcap")
+        facts["dut_packets"] = [dataclasses.asdict(p) for p in dut_packets(dut_cap.read_bytes())]
+        facts["keep_neigh"] = bool(keep)
         return judge, roles, facts, pcap, DutView.snapshot(twin)  # the twin is the DUT judged
     finally:
+        if cap is not None:
+            cap.stop()
         twin.attach_evidence(record)
         twin.close()
         dataplane.move_back(lab.agent, twin.iface, ns)
@@ -180,7 +195,7 @@ def rel(lab, record, name: str) -> str:
 
 
 def spec(id, title, story, reqs, needs, severity, scenario, aps=(FT_AP1, FT_AP2), **params):
-    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, aps)
+    return CaseSpec(id, title, EPIC, FEAT, story, reqs, needs, severity, params, scenario, dict(zip(ROLES, aps)))
 
 
 CASES = [
@@ -210,12 +225,17 @@ CASES = [
     spec("FT-08", "Ping loss across FT roams", "Data-plane outage of an FT roam",
          (f"{R} 13.1", f"{R} 13.5.2", *ind("IND-6")),
          ("ft_psk", "ft_over_air", "commands", "data_plane"), "critical", roams_under_ping, rounds=2),
+    spec("FT-09", "Ping loss across FT roams, neighbour entries kept (arp_evict_nocarrier=0)",
+         "Data-plane outage of an FT roam",
+         (f"{R} 13.1", f"{R} 13.5.2", *ind("IND-6")),
+         ("ft_psk", "ft_over_air", "commands", "data_plane"), "critical", roams_under_ping, rounds=2,
+         keep_neigh=True),
 ]
 
 
 @pytest.mark.parametrize("spec", CASES, ids=lambda s: s.id)
 def test_ft(spec, record, dut, aps, air, lab):
-    judge, roles, facts, pcap, *judged = spec.scenario(spec, record, dut, *start_aps(aps, spec.ap_configs),
+    judge, roles, facts, pcap, *judged = spec.scenario(spec, record, dut, *start_aps(aps, spec.aps),
                                                        air, lab)
     with record.step("judge"):
         record.judge_evidence(judge, judged[0] if judged else dut, roles, PROFILE, facts, pcap)

@@ -14,6 +14,9 @@ from engine.findings import Finding
 
 R = "IEEE 802.11-2020"
 CAPS = ["ft_psk", "ft_over_air", "btm", "commands"]
+# what devices.registry gives the twin's identity
+TWIN_IDENTITY = {"simulation": "esp32-twin: a wpa_supplicant re-emitted as ESP-IDF serial output; proves the "
+                               "adapter, not a device", "backing": "wpa_supplicant 2.10"}
 
 
 def verdict(rule, status="pass", layer="DUT", clause=f"{R} 13.5", observed="as expected"):
@@ -49,8 +52,9 @@ def write_run(folder: Path, cases, duts=("linux-wpas",), profile: str | None = "
     folder.mkdir(parents=True, exist_ok=True)
     run = {"id": run_id or folder.name, "start": "2026-06-01T10:00:00+00:00", "end": "2026-06-01T10:20:00+00:00",
            "duration_s": 1200.0, "command": "pytest suites", "git_rev": "abc123", "interrupted": False,
-           "complete": True, "duts": [{"name": d, "mac": "02:00:00:00:02:00", "version": "v2.10",
-                                       "capabilities": CAPS} for d in duts],
+           "complete": True, "duts": [dict({"name": d, "mac": "02:00:00:00:02:00", "version": "v2.10",
+                                             "capabilities": CAPS}, **TWIN_IDENTITY if d == "esp32-twin" else {})
+                                        for d in duts],
            "lab": {"hostapd": "hostapd v2.10"}, "versions": {"python": "3.11"}}
     if profile:
         from reports import profile as pf

@@ -219,6 +219,13 @@ def two_dut_run(tmp_path, monkeypatch):
     return run, fr.seal(run)
 
 
+def test_a_twin_certificate_says_simulation_and_a_device_certificate_does_not(two_dut_run):
+    run, pub = two_dut_run
+    twin = (run / "certificate-esp32-twin.html").read_text()
+    assert "SIMULATION" in twin and "proves the adapter, not a device" in twin and "wpa_supplicant 2.10" in twin
+    assert "SIMULATION" not in (run / "certificate-linux-wpas.html").read_text()
+
+
 def test_one_certificate_per_dut_and_an_index(two_dut_run):
     run, pub = two_dut_run
     assert sorted(p.name for p in pub.certificates.values()) == ["certificate-esp32-twin.html",

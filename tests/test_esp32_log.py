@@ -84,18 +84,30 @@ def test_btm_roam_log_states_connection_ip(btm_events):
     assert ip.t == pytest.approx(385.609)
 
 
-def test_btm_roam_log_indications_show_the_link_drop(btm_events):
-    inds = [(i.kind, i.bssid, i.status, i.source.rsplit(":", 1)[1]) for i in to_indications(btm_events)]
+def test_btm_roam_log_indications_show_a_new_media_connect(btm_events):
+    # Was: MEDIA_DISCONNECT at `run -> init (0)` (line 19) and MEDIA_CONNECT at `sta ip:` (line 32).
+    # Media connect on ESP32 is WIFI_EVENT_STA_CONNECTED/DISCONNECTED as the firmware prints them:
+    # the driver's `connected with` line, and the app's "station got disconnected" line, which the
+    # roaming example prints for every STA_DISCONNECTED. This log has no disconnect line, and
+    # `sta ip:` is esp_netif's DHCP, so the trace has one MEDIA_CONNECT: the `connected with` line
+    # that ends the roam (line 27). IND-6 fails on it, against the firmware.
+    trace = to_indications(btm_events)
+    inds = [(i.kind, i.bssid, i.status, i.source.rsplit(":", 1)[1]) for i in trace]
     assert inds == [
         (Ind.ROAMING_START, None, None, "19"),
-        (Ind.MEDIA_DISCONNECT, OLD_AP, None, "19"),
         (Ind.ASSOCIATION_START, NEW_AP, None, "24"),
         (Ind.ASSOCIATION_COMPLETION, NEW_AP, SUCCESS, "26"),
         (Ind.ROAMING_COMPLETION, NEW_AP, SUCCESS, "27"),
-        (Ind.MEDIA_CONNECT, NEW_AP, None, "32"),
+        (Ind.MEDIA_CONNECT, NEW_AP, None, "27"),
     ]
-    start = to_indications(btm_events)[0]
+    start = trace[0]
     assert "BTM" in start.reason and NEW_AP in start.reason
+    mc = trace[-1]
+    assert mc.layer == "firmware" and mc.evidence.startswith("I (384729) wifi:connected with roaming_test123")
+    from engine.indications import check
+    ind6 = [v for v in check(trace) if v.rule == "IND-6"]
+    assert [(v.status, v.layer) for v in ind6] == [("fail", "firmware")]
+    assert any("wifi:connected with roaming_test123" in e for e in ind6[0].evidence)
 
 
 def test_beacon_request_log_events():
@@ -186,8 +198,9 @@ def test_disconnect_without_state_lines_is_media_disconnect_only():
     evs = parse_lines(["I (10) esp_netif_handlers: sta ip: 10.0.0.5, mask: 255.0.0.0, gw: 10.0.0.1",
                        "I (20) wifi roaming app: station disconnected with reason 8"], "t")
     assert [(e.kind, e.get("reason")) for e in evs] == [("got_ip", None), ("disconnected", 8)]
-    assert [(i.kind, i.reason) for i in to_indications(evs)] == [
-        (Ind.MEDIA_CONNECT, None), (Ind.MEDIA_DISCONNECT, "reason=8")]
+    # `sta ip:` is the IP layer, not a media indication; it shows the link was up, so the
+    # app's disconnect line (WIFI_EVENT_STA_DISCONNECTED) is a MEDIA_DISCONNECT
+    assert [(i.kind, i.reason) for i in to_indications(evs)] == [(Ind.MEDIA_DISCONNECT, "reason=8")]
 
 
 def test_roaming_app_reason_207_and_idf3_event_line():
@@ -265,10 +278,11 @@ def test_reboot_mid_connection_closes_everything():
     evs = parse_lines(BOOT_AND_CONNECT.splitlines()[4:] + ["I (5000) wifi:state: run -> init (0)",
                                                           "rst:0x3 (SW_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"], "t")
     inds = to_indications(evs)[5:]
+    # leaving `run` is no media indication by itself (no disconnect line); the reboot ends the link
     assert [(i.kind, i.status, i.reason) for i in inds] == [
         (Ind.ROAMING_START, None, None),
-        (Ind.MEDIA_DISCONNECT, None, "state run -> init (0)"),
         (Ind.ROAMING_COMPLETION, FAILURE, "DUT rebooted"),
+        (Ind.MEDIA_DISCONNECT, None, "DUT rebooted"),
     ]
 
 

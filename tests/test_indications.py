@@ -222,6 +222,19 @@ def test_ind8_failure_without_retry_fails_when_observed_long_enough():
     assert statuses(vs, "IND-8") == {FAIL}
 
 
+def test_ind8_no_retry_owed_for_a_roam_the_test_commanded():
+    """IND-8's "periodically perform other roaming operations" is about the station's own
+    roaming; a roam the test forced with a command (FT_DS, ROAM) that fails owes no retry."""
+    tr = connected() + roam(10.0, ok=False)
+    forced = I.Observation(retry_within_s=30, observed_until=100.0,
+                           os_requests=(I.OsRequest(9.5, "roam_command", "FT_DS 02:00:00:00:02:00"),))
+    v = by_rule(I.check(tr, observation=forced), "IND-8")
+    assert [x.status for x in v] == [INFO] and "started by the test's roam command" in v[0].observed
+    # the same failed roam, started by the station 5 s after a command: its retry is owed
+    late = I.Observation(retry_within_s=30, observed_until=100.0, os_requests=(I.OsRequest(5.0, "roam_command"),))
+    assert statuses(I.check(tr, observation=late), "IND-8") == {FAIL}
+
+
 def test_ind8_retry_not_judged_when_observation_short():
     tr = connected() + roam(10.0, ok=False)
     vs = I.check(tr, observation=I.Observation(retry_within_s=30, observed_until=20.0))

@@ -95,3 +95,19 @@ def test_bad_roam_data_raises_timeline_error(roam, msg):
 def test_unclosed_roaming_start_still_draws():
     roam = {"indications": [{"t": 1.0, "kind": "ROAMING_START", "reason": "low rssi"}]}
     assert "ROAMING_START (reason low rssi)" in texts(timeline.svg(roam))
+
+
+def test_port_and_media_indications_render_with_their_layer_and_open_no_bracket():
+    roam = {"indications": [
+        {"t": 1.0, "kind": "ROAMING_START", "reason": "btm"},
+        {"t": 1.1, "kind": "MEDIA_DISCONNECT", "bssid": "02:00:00:00:00:00", "reason": "carrier off",
+         "layer": "kernel/driver", "evidence": "RTM_NEWLINK ifindex=4 ifname=wlan2 flags=0x1003 <UP>"},
+        {"t": 1.2, "kind": "PORT_UNAUTHORIZED", "reason": "operstate DOWN", "layer": "supplicant"},
+        {"t": 1.3, "kind": "ROAMING_COMPLETION", "bssid": "02:00:00:00:01:00", "status": "success"},
+        {"t": 1.4, "kind": "PORT_AUTHORIZED", "reason": "operstate UP", "layer": "supplicant"}]}
+    t = texts(timeline.svg(roam))
+    assert any(x.startswith("MEDIA_DISCONNECT [kernel/driver] (reason carrier") for x in t)
+    assert any(x.startswith("PORT_UNAUTHORIZED [supplicant] (reason operstate") for x in t)
+    assert "PORT_AUTHORIZED [supplicant] (reason operstate UP)" in t
+    rows, _ = timeline._rows(roam)
+    assert [r["ind"] for r in rows][2] == "PORT_UNAUTHORIZED"

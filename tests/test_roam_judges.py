@@ -12,7 +12,7 @@ from engine.judges.ft import ping_gaps
 from engine.judges.roaming import auth_algorithm, mde_of_beacon, os_requests, sent_by
 from engine.verdict import FAIL, LAB, PASS
 from lab.dataplane import parse_ping
-from suites.roam_steps import ping_fact
+from suites.ft_native_steps import ping_fact
 
 DUT = "02:00:00:00:00:00"
 AP_A = "02:00:00:00:01:00"

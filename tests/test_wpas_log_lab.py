@@ -1,14 +1,20 @@
 """The wpa_supplicant indication mapping on real lab lines: copied by hand from the
 linux-wpas debug logs of run 20261122T023723Z (cases FT-02 and FT-07), wpa_supplicant 2.10
 at -d -t on mac80211_hwsim."""
+from pathlib import Path
+
 from devices.wpas_log import parse_text, to_indications
 from engine.events import FAILURE, SUCCESS, Ind
 from engine.indications import check
+from engine.verdict import KERNEL
+
+LAB_DATA = Path(__file__).parent / "data" / "lab"
 
 AP1, AP2 = "02:00:00:00:01:00", "02:00:00:00:02:00"
 
 # FT-02: connect to AP1, then `ROAM AP2` (FT over the air). The supplicant takes the
-# interface's operstate from UP to DORMANT in the middle of the roam and back to UP after it.
+# interface's operstate from UP to DORMANT in the middle of the roam and back to UP after it:
+# the 802.1X port, not the link (these hand-copied lines hold none of the kernel's messages).
 FT_AIR_ROAM = """\
 1795315068.046029: wlan0: SME: Trying to authenticate with 02:00:00:00:01:00 (SSID='roamcert' freq=2412 MHz)
 1795315068.093218: wlan0: Trying to associate with 02:00:00:00:01:00 (SSID='roamcert' freq=2412 MHz)
@@ -48,31 +54,60 @@ def kinds(trace):
     return [(i.kind, i.bssid, i.status) for i in trace]
 
 
-def test_operstate_changes_are_events_and_no_change_is_not():
-    evs = [e for e in parse_text(FT_AIR_ROAM) if e.kind in ("link_down", "link_up")]
+def test_operstate_changes_are_port_events_and_no_change_is_not():
+    evs = [e for e in parse_text(FT_AIR_ROAM) if e.kind.startswith("port_")]
     assert [(e.kind, e.get("ifname"), e.get("operstate")) for e in evs] == [
-        ("link_up", "wlan0", "UP"), ("link_down", "wlan0", "DORMANT"), ("link_up", "wlan0", "UP")]
+        ("port_authorized", "wlan0", "UP"), ("port_unauthorized", "wlan0", "DORMANT"),
+        ("port_authorized", "wlan0", "UP")]
 
 
-def test_air_roam_trace_shows_the_link_going_down():
+def test_operstate_dormant_is_port_authorization_not_media():
+    # Was: MEDIA_DISCONNECT at operstate DORMANT and IND-6 failed. DORMANT is wpa_supplicant
+    # leaving COMPLETED (the 802.1X port), so it is PORT_UNAUTHORIZED; with no kernel link
+    # message in these lines, IND-6 has nothing to judge.
     tr = to_indications(parse_text(FT_AIR_ROAM))
     assert kinds(tr) == [
         (Ind.CONNECTION_START, None, None), (Ind.ASSOCIATION_START, AP1, None),
         (Ind.ASSOCIATION_COMPLETION, AP1, SUCCESS), (Ind.CONNECTION_COMPLETION, AP1, SUCCESS),
-        (Ind.MEDIA_CONNECT, AP1, None),
+        (Ind.PORT_AUTHORIZED, AP1, None),
         (Ind.ROAMING_START, None, None), (Ind.ASSOCIATION_START, AP2, None),
-        (Ind.MEDIA_DISCONNECT, AP1, None),
+        (Ind.PORT_UNAUTHORIZED, AP1, None),
         (Ind.ASSOCIATION_COMPLETION, AP2, SUCCESS), (Ind.ROAMING_COMPLETION, AP2, SUCCESS),
-        (Ind.MEDIA_CONNECT, AP2, None)]
-    md = tr[7]
-    assert md.reason == "operstate DORMANT" and md.t == 1795315068.891545
+        (Ind.PORT_AUTHORIZED, AP2, None)]
+    assert tr[7].reason == "operstate DORMANT" and tr[7].t == 1795315068.891545
+    assert tr[7].layer == "supplicant"
     ind6 = [v for v in check(tr) if v.rule == "IND-6"]
-    assert ind6 and all(v.status == "fail" for v in ind6)
+    assert [v.status for v in ind6] == ["info"]
+    assert "no MEDIA_* indication" in ind6[0].observed
 
 
-def test_initial_connection_has_one_media_connect():
+def test_whole_lab_log_media_is_the_kernel_carrier():
+    """tests/data/lab/ft_air_ds.sta.log (README there): connect to ap1, FT over the air to ap2,
+    FT over the DS back to ap1. The RTM_NEWLINK lines wpa_supplicant logged show carrier
+    (IFF_LOWER_UP) going off and on inside both roams: mac80211 dropped the old association
+    locally. IND-6 fails, against the kernel/driver layer, citing the netlink message."""
+    AP_1, AP_2 = "02:00:00:00:00:00", "02:00:00:00:01:00"
+    tr = to_indications(parse_text((LAB_DATA / "ft_air_ds.sta.log").read_text(), "sta.log"))
+    media = [(i.kind, i.bssid, i.source) for i in tr if i.kind.name.startswith("MEDIA_")]
+    assert media[:5] == [
+        (Ind.MEDIA_CONNECT, AP_1, "sta.log:625"),  # carrier on at the first association
+        (Ind.MEDIA_DISCONNECT, AP_1, "sta.log:1061"), (Ind.MEDIA_CONNECT, AP_2, "sta.log:1188"),  # air
+        (Ind.MEDIA_DISCONNECT, AP_2, "sta.log:1462"), (Ind.MEDIA_CONNECT, AP_1, "sta.log:1489")]  # DS
+    assert all(i.layer == KERNEL and i.evidence.startswith("RTM_NEWLINK: ifi_index=4 ifname=wlan2 ")
+               for i in tr if i.kind.name.startswith("MEDIA_"))
+    ind6 = [v for v in check(tr) if v.rule == "IND-6"]
+    assert len(ind6) == 4 and all(v.status == "fail" and v.layer == KERNEL for v in ind6)
+    assert all(any(e.startswith("kernel/driver: RTM_NEWLINK:") for e in v.evidence) for v in ind6)
+    # the port is shown apart: DORMANT inside each roam, UP after it
+    port = [(i.kind, i.source) for i in tr if i.kind.name.startswith("PORT_")]
+    assert port[:5] == [(Ind.PORT_AUTHORIZED, "sta.log:853"), (Ind.PORT_UNAUTHORIZED, "sta.log:1162"),
+                        (Ind.PORT_AUTHORIZED, "sta.log:1293"), (Ind.PORT_UNAUTHORIZED, "sta.log:1434"),
+                        (Ind.PORT_AUTHORIZED, "sta.log:1598")]
+
+
+def test_initial_connection_has_one_port_authorization():
     tr = to_indications(parse_text("".join(FT_AIR_ROAM.splitlines(True)[:7])))
-    assert [i.kind for i in tr].count(Ind.MEDIA_CONNECT) == 1
+    assert [i.kind for i in tr].count(Ind.PORT_AUTHORIZED) == 1
 
 
 def test_rejected_ft_ds_response_fails_the_roam_and_keeps_op():
@@ -81,7 +116,7 @@ def test_rejected_ft_ds_response_fails_the_roam_and_keeps_op():
         (Ind.ROAMING_START, None, None), (Ind.ASSOCIATION_START, AP2, None),
         (Ind.ASSOCIATION_COMPLETION, AP2, FAILURE), (Ind.ROAMING_COMPLETION, AP2, FAILURE)]
     assert tr[-1].reason == "FT response rejected: Invalid MDIE"
-    assert Ind.MEDIA_DISCONNECT not in [i.kind for i in tr]
+    assert Ind.MEDIA_DISCONNECT not in [i.kind for i in tr] and Ind.PORT_UNAUTHORIZED not in [i.kind for i in tr]
     vs = {v.rule: v.status for v in check(tr)}
     assert vs["IND-2"] == "pass" and vs["IND-3"] == "pass" and vs["IND-7"] == "pass"
 
@@ -124,12 +159,13 @@ def test_disconnect_then_reconnect_is_a_connection_not_a_roam():
     tr = to_indications(parse_text(DISCONNECT_RECONNECT))
     k = [i.kind for i in tr]
     assert Ind.ROAMING_START not in k
-    assert k.count(Ind.MEDIA_DISCONNECT) == 1 and k.count(Ind.CONNECTION_START) == 2
-    assert k[5:] == [Ind.MEDIA_DISCONNECT, Ind.CONNECTION_START, Ind.ASSOCIATION_START,
-                     Ind.ASSOCIATION_COMPLETION, Ind.CONNECTION_COMPLETION, Ind.MEDIA_CONNECT]
+    # the port goes unauthorized once; these lines show no kernel link state, so no MEDIA_*
+    assert k.count(Ind.PORT_UNAUTHORIZED) == 1 and k.count(Ind.CONNECTION_START) == 2
+    assert k[5:] == [Ind.PORT_UNAUTHORIZED, Ind.CONNECTION_START, Ind.ASSOCIATION_START,
+                     Ind.ASSOCIATION_COMPLETION, Ind.CONNECTION_COMPLETION, Ind.PORT_AUTHORIZED]
 
 
 def test_a_log_that_begins_mid_connection_still_starts_in_op():
     tail = "".join(DISCONNECT_RECONNECT.splitlines(True)[8:10])  # COMPLETED -> DISCONNECTED, operstate 1->0
     tr = to_indications(parse_text(tail))
-    assert [i.kind for i in tr] == [Ind.MEDIA_DISCONNECT]
+    assert [i.kind for i in tr] == [Ind.PORT_UNAUTHORIZED]

@@ -18,7 +18,7 @@ if [ "$(id -u)" != 0 ]; then
   exit 2
 fi
 
-debs=(python3 python3-venv qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw busybox-static tcpdump tshark iproute2 kmod chromium poppler-utils)
+debs=(python3 python3-venv qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw wireless-regdb busybox-static tcpdump tshark iproute2 kmod chromium poppler-utils)
 if [ -n "$with_labgrid" ]; then
   # ssh and sftp-server carry the agent and the run folder to a lab host; sshfs mounts it
   # there; ser2net serves serial ports; dropbear is the proof VM's SSH server.

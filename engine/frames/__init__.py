@@ -4,6 +4,8 @@
 - elements: element body parsers (Neighbor Report, MDE, FTE, TIE, RSNE, beacon request/report).
 - convert: whole frames (bytes or scapy packets) -> engine.models.
 - layers: scapy 2.8.0 layers that scapy lacks or gets wrong (import it to use them).
+- build: frames built from declarative field layouts (BTM Request, RM Beacon request),
+  with deliberate malformations, for injection (import it to use it).
 """
 from engine.ies import MalformedFrame
 from engine.frames.header import Header, classify, header_len, mac

@@ -3,8 +3,10 @@ its IEEE 802.11-2020 clause. FT authentication sequence messages: 13.8.2 (1st) .
 13.8.5 (4th); over the air 13.5.2, over the DS 13.5.4, reassociation 13.7.1."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 from engine.ies import MalformedFrame, split
-from engine.verdict import DUT, INFO, LAB, REFERENCE_AP, Verdict, check
+from engine.verdict import DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict, check
 
 from . import frame as fr
 from .keys import Secrets
@@ -145,7 +147,39 @@ def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
         v.append(Verdict("FT-LATENCY", cl("13.5.1"), INFO,
                          "time from the first FT frame to the Reassociation Response",
                          f"{x.latency_us} us", ev(start.index, rs.index)))
-    return v
+    return _slow_ap(x, v)
+
+
+def _slow_ap(x: FTExchange, v: list[Verdict]) -> list[Verdict]:
+    """The lab's doing, not the DUT's: the STA sent its FT Authentication again with the same
+    SNonce because no answer came in time (mac80211 resends after its authentication
+    timeout), the AP answered both requests with two ANonces, and the STA went on with the
+    first answer it received while the AP kept the second. Every FAIL of this exchange that
+    follows from that (ANonce, MICs, the reassociation refused) is the lab's: the reference AP
+    answered too slowly for the STA's timeout (a loaded lab host)."""
+    old, first, second = x.repeats, x.response, x.second_response
+    if old is None or first is None or second is None or first.fte is None or second.fte is None \
+            or x.reassoc_req is None or x.reassoc_req.fte is None:
+        return v
+    used = x.reassoc_req.fte.anonce
+    if first.fte.anonce == second.fte.anonce or used != first.fte.anonce:
+        return v
+    why = (f"lab: the STA resent its FT Authentication (frames {old.request.index}, {x.request.index}, same "
+           f"SNonce) because no answer came in time; the AP answered both with different ANonces (frames "
+           f"{first.index}, {second.index}; the first {round((first.t - old.request.t) * 1000)} ms after the "
+           f"first request) and the STA went on with the first answer's ANonce while the AP kept the second: "
+           f"the reference AP was too slow for the STA's authentication timeout")
+    out = []
+    for verdict in v:
+        if verdict.status == FAIL and verdict.layer == DUT and verdict.rule in SLOW_AP_RULES:
+            verdict = replace(verdict, layer=LAB, message="; ".join(m for m in (verdict.message, why) if m))
+        out.append(verdict)
+    return out
+
+
+# The checks a slow AP's double answer makes fail (see _slow_ap).
+SLOW_AP_RULES = ("FT-ANONCE", "FT-MIC-5", "FT-MIC-6", "FT-PTK", "FT-REASSOC-STATUS", "FT-SEQUENCE", "FT-FTE",
+                 "FT-MDE")
 
 
 def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:

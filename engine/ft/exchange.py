@@ -118,14 +118,23 @@ class _Finder:
                 return
             if seq == 1:
                 x = FTExchange(sta=f.addr2, target=f.addr1, over_ds=False)
+                old = self.open.get(x.sta)
+                request = _elements_of(f, index, t)
+                if old is not None and old.target == x.target and not old.over_ds and old.reassoc_req is None \
+                        and _snonce(old.request) is not None and _snonce(old.request) == _snonce(request):
+                    # the same attempt sent again: judged as one exchange, not a superseded one
+                    x.repeats = self.open.pop(x.sta)
                 self._start(x)
                 self._check_elems(index, f, x)
-                x.request = _elements_of(f, index, t)
+                x.request = request
             elif seq == 2:
                 x = self.open.get(f.addr1)
                 if x is not None and x.target == f.addr2 and x.response is None and not x.over_ds:
                     self._check_elems(index, f, x)
                     x.response = _elements_of(f, index, t, status)
+                elif x is not None and x.target == f.addr2 and x.repeats is not None and not x.over_ds \
+                        and x.second_response is None and x.reassoc_req is None:
+                    x.second_response = _elements_of(f, index, t, status)
             return
         if st == fr.ACTION:
             if len(body) < 2 or body[0] != fr.CAT_FT:
@@ -243,3 +252,7 @@ def find_exchanges(frames, secrets: Secrets | None = None) -> FTAnalysis:
     for fm in frames:
         f.feed(fm.index, fm.t, fm.raw)
     return f.finish()
+
+
+def _snonce(m) -> bytes | None:
+    return m.fte.snonce if m is not None and m.fte is not None else None

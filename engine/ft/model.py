@@ -52,6 +52,11 @@ class FTExchange:
     reassoc_resp: _Msg | None = None
     beacon_mde: tuple[int, bytes] | None = None
     eapol_after: list[int] = field(default_factory=list)
+    # An FT Authentication request sent again with the same SNonce before any answer reached
+    # the STA (mac80211 resends after its authentication timeout): the earlier exchange it
+    # repeats. The AP may answer both, each with its own ANonce.
+    repeats: "FTExchange | None" = None
+    second_response: _Msg | None = None  # the AP's answer to the repeated request, when it answered both
     findings: list[Verdict] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     pmkr1name_ok: bool | None = None

@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
-from engine.verdict import DUT, Verdict
+from engine.verdict import DUT, LAB, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -65,11 +65,32 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
     # A verdict on "the DUT" is about the layer that DUT says makes its frames and events
     # (wpa_supplicant's SME for linux-wpas, the firmware for an ESP32); verdicts that name
     # another layer (kernel/driver, reference AP, lab, stimulus) keep it.
+    _lab_fault_consequences(j)
     if ev.dut.layer != DUT:
         j.verdicts = [dataclasses.replace(v, layer=ev.dut.layer) if v.layer == DUT else v for v in j.verdicts]
     return j
 
 
+# Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
+# repeat or data-plane round that failed with it, a rule the scenario then could not exercise.
+_CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCHANGE", "FT-TARGET")
+_LAB_FAULT = "lab: the STA resent its FT Authentication"
+
+
+def _lab_fault_consequences(j: CaseJudgement) -> None:
+    """When the engine found the lab at fault in a case (engine.ft.checks._slow_ap: the
+    reference AP answered too slowly, twice, with two ANonces), the roam outcomes that
+    follow from it are the lab's too, said so with the frames that show it."""
+    cause = next((v for v in j.verdicts if v.status == "fail" and v.layer == LAB and v.message.startswith(_LAB_FAULT)),
+                 None)
+    if cause is None:
+        return
+    note = f"follows from the lab fault judged in {cause.rule} ({', '.join(cause.evidence)})"
+    j.verdicts = [dataclasses.replace(v, layer=LAB, message="; ".join(m for m in (v.message, note) if m))
+                  if v.status == "fail" and v.layer == DUT and
+                  (v.rule.startswith(_CONSEQUENCES) or v.rule.endswith("-JUDGED")) else v
+                  for v in j.verdicts]
+
+
 # The families register themselves on import.
-from engine.judges import smoke  # noqa: E402,F401
-from engine.judges import bss_transition, ft, native  # noqa: E402,F401
+from engine.judges import bss_transition, ft, native, rrm, smoke  # noqa: E402,F401

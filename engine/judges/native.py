@@ -13,8 +13,8 @@ from engine.evidence import CaseEvidence
 from engine.indications import Observation
 from engine.judges import judge
 from engine.judges.common import judge_btm, judge_ft_roam, roam_timeline
-from engine.judges.roaming import indication_rules, os_requests, sent_by, state_of
-from engine.verdict import LAB, STIMULUS, check
+from engine.judges.roaming import roam_commands, indication_rules, os_requests, sent_by, state_of
+from engine.verdict import INFO, LAB, STIMULUS, Verdict, check
 
 
 def alone_on_air(j, air: Air, cur, t0: float) -> None:
@@ -41,7 +41,7 @@ def roam_to_absent_bss(ev: CaseEvidence, air: Air, j) -> None:
     dut, cur, t0 = ev.dut, ev.ap("cur"), ev.facts["t0"]
     alone_on_air(j, air, cur, t0)
     no_attempt_on_air(j, air, dut, t0)
-    indication_rules(j, dut, focus=("IND-4",), observation=empty_candidates(ev))
+    indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-4",), observation=empty_candidates(ev))
 
 
 @judge("native.btm_unknown_candidates")
@@ -51,7 +51,7 @@ def btm_unknown_candidates(ev: CaseEvidence, air: Air, j) -> None:
     alone_on_air(j, air, cur, t0)
     no_attempt_on_air(j, air, dut, t0)
     judge_btm(j, air, dut, cur, [cur], ev.profile, dialog_token=ev.params["token"])
-    indication_rules(j, dut, focus=("IND-4",), observation=empty_candidates(ev))
+    indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-4",), observation=empty_candidates(ev))
 
 
 @judge("native.roam_cut_short")
@@ -68,22 +68,33 @@ def roam_cut_short(ev: CaseEvidence, air: Air, j) -> None:
                         for e in dut.events()[f["dut_mark"]:]),
                 "the request came before the roam completed",
                 f"request at t={t_req:.3f}; DUT now {state_of(status)}", layer=STIMULUS))
-    indication_rules(j, dut, focus=("IND-8",),
+    indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-8",),
                      observation=Observation(os_requests=reqs, observed_until=f["t_end"], retry_within_s=20))
     roam_timeline(j, air, dut, cur, other, ev.title, f["t0"])
 
 
 @judge("native.retry_after_failed_roam")
 def retry_after_failed_roam(ev: CaseEvidence, air: Air, j) -> None:
-    """A failed FT roam (the target has no PMK-R1), then the current AP turns weak: the DUT
-    stays connected and tries again."""
+    """The station's own roam to a target that refuses it, started because its AP turned weak:
+    the DUT stays in OP and roams again. Judged only if the DUT did start such a roam; a DUT
+    that did not roam on its own leaves IND-8 not applicable, with that reason."""
     dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
     status = ev.facts["status"]
+    t0 = ev.facts["t0"]
+    own_failed = [i for i in dut.indications() if i.kind.value == "ROAMING_COMPLETION" and i.t >= t0
+                  and i.status == "failure"]
     j.add(check("STAYS-CONNECTED", rule("IND-8").clause, status.get("wpa_state") == "COMPLETED",
                 "COMPLETED at the end of the observation", state_of(status)))
-    indication_rules(j, dut, focus=("IND-8",), candidates_by_roam={0: [other.bssid]},
-                     observation=Observation(observed_until=ev.facts["t_end"], retry_within_s=25))
-    roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"])
+    obs = Observation(observed_until=ev.facts["t_end"], retry_within_s=25)
+    if own_failed:
+        indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-8",), candidates_by_roam={0: [other.bssid]}, observation=obs)
+    else:
+        indication_rules(j, dut, commands=roam_commands(ev), candidates_by_roam={0: [other.bssid]}, observation=obs)
+        j.add(Verdict("IND-8-APPLICABLE", rule("IND-8").clause, INFO,
+                      "a roam the station started itself, and failed, to judge its retries by",
+                      "no failed roam of the DUT's own in the observation (its AP at 0 dBm for 40 s, the target "
+                      "refusing it): IND-8 is not applicable to this DUT here"))
+    roam_timeline(j, air, dut, cur, other, ev.title, t0)
 
 
 @judge("native.media_across_roam")
@@ -91,7 +102,7 @@ def media_across_roam(ev: CaseEvidence, air: Air, j) -> None:
     """A successful FT roam over the DS: no media indications, the roam's indications in order."""
     dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
     _, mine = judge_ft_roam(j, air, dut, True, other, ev.profile)
-    indication_rules(j, dut, focus=("IND-6", "IND-2", "IND-7"))
+    indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-6", "IND-2", "IND-7"))
     lat = mine[0].latency_us if mine else None
     roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"], {"ft": lat} if lat else None)
 
@@ -100,5 +111,5 @@ def media_across_roam(ev: CaseEvidence, air: Air, j) -> None:
 def roam_after_connection(ev: CaseEvidence, air: Air, j) -> None:
     """A roam asked for while disconnected must not start; once connected, it may."""
     dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
-    indication_rules(j, dut, focus=("IND-1", "IND-3"), observation=Observation(os_requests=os_requests(ev.facts)))
+    indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-1", "IND-3"), observation=Observation(os_requests=os_requests(ev.facts)))
     roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"])

@@ -3,13 +3,15 @@ the scenario's focus, frames a station sent, the MDE an AP beacons, latency figu
 the OS requests a scenario recorded as facts."""
 from __future__ import annotations
 
+import dataclasses
+
 import statistics
 
 from engine.air import Air
 from engine.clauses import rule
 from engine.evidence import DutView
 from engine.ft import frame as ft_frame
-from engine.indications import OsRequest
+from engine.indications import Observation, OsRequest
 from engine.indications import check as check_indications
 from engine.verdict import INFO, check
 
@@ -17,9 +19,14 @@ DS_CLAUSE = "IEEE 802.11-2020 13.6, 9.4.2.46"  # FT over the DS only where the M
 MD_CLAUSE = "IEEE 802.11-2020 13.5.1, 13.4"  # FT only inside the mobility domain; otherwise an initial association
 
 
-def indication_rules(j, dut: DutView, focus: tuple[str, ...] = (), **kw):
+def indication_rules(j, dut: DutView, focus: tuple[str, ...] = (), commands: tuple[OsRequest, ...] = (), **kw):
     """Judge the DUT's indication trace (IND-1..9); each focus rule must have been judged,
-    not left as "not applicable", or the scenario proved nothing about it."""
+    not left as "not applicable", or the scenario proved nothing about it. commands are the
+    roam commands the scenario gave (roam_commands(ev)): roams they started are the
+    stimulus's, not the station's own."""
+    if commands:
+        obs = kw.get("observation") or Observation()
+        kw["observation"] = dataclasses.replace(obs, os_requests=tuple(obs.os_requests) + tuple(commands))
     trace = dut.indications()
     j.attach_json("indications", [i.to_dict() for i in trace])
     vs = check_indications(trace, **kw)
@@ -31,6 +38,15 @@ def indication_rules(j, dut: DutView, focus: tuple[str, ...] = (), **kw):
                     f"the scenario gives {rid} something to judge",
                     "; ".join(v.observed for v in mine) or "no verdict"))
     return trace, vs
+
+
+def roam_commands(ev) -> tuple[OsRequest, ...]:
+    """The roam command a scenario gave (ROAM, FT_DS, ...): it records t0 just before the
+    command and the command's reply."""
+    f = ev.facts
+    if "command_reply" not in f or "t0" not in f:
+        return ()
+    return (OsRequest(float(f["t0"]), "roam_command", f"the test's roam command (reply {str(f['command_reply']).strip()!r})"),)
 
 
 def os_requests(facts: dict) -> tuple[OsRequest, ...]:

@@ -27,12 +27,13 @@ def roam_cmd(over_ds: bool, bssid: str) -> str:
     return ("FT_DS " if over_ds else "ROAM ") + bssid
 
 
-def start_aps(pool, configs) -> list:
-    """The row's reference APs, role "a" first; roles the row does not use are stopped (a
-    one-AP row must leave the DUT no other BSS of the ESS)."""
-    live = [pool.get(role, cfg) for role, cfg in zip(ROLES, configs)]
-    for role in ROLES[len(configs):]:
-        pool.drop(role)
+def start_aps(pool, configs: dict) -> list:
+    """The row's reference APs ({role: BSSConfig}, role "a" first); roles the row does not
+    use are stopped (a one-AP row must leave the DUT no other BSS of the ESS)."""
+    live = [pool.get(role, cfg) for role, cfg in configs.items()]
+    for role in ROLES:
+        if role not in configs:
+            pool.drop(role)
     return live
 
 
