@@ -145,17 +145,18 @@ class _Cpio:
         return self.buf.getvalue()
 
 
-def build(cache_dir: Path, kver: str | None = None) -> tuple[Path, Path]:
-    """Return (kernel, initramfs) paths, building the initramfs if needed."""
+def build(cache_dir: Path, kver: str | None = None, ssh: bool = False) -> tuple[Path, Path]:
+    """Return (kernel, initramfs) paths, building the initramfs if needed. ssh: the variant
+    with the SSH lab host's modules (SSH_MODULES); the plain one stays as small as before."""
     kver = kver or kernel_version()
     kernel = Path("/boot") / f"vmlinuz-{kver}"
     busybox = shutil.which("busybox")
     if not busybox:
         raise RuntimeError("busybox not found (Debian package busybox-static)")
     mods = module_order(kver)
-    ssh_mods = module_order(kver, SSH_MODULES, skip=mods)
+    ssh_mods = module_order(kver, SSH_MODULES, skip=mods) if ssh else []
     agent = AGENT.read_bytes()
-    h = hashlib.sha256(INIT.encode() + agent)
+    h = hashlib.sha256(INIT.encode() + agent + (b"ssh" if ssh else b""))
     for p in [Path(busybox), *mods, *ssh_mods]:
         st = p.stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())

@@ -118,7 +118,7 @@ class VirtualLab:
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        kernel, initrd = initramfs.build(CACHE / "initramfs")
+        kernel, initrd = initramfs.build(CACHE / "initramfs", ssh=self.ssh_port is not None)
         self.workdir = Path(tempfile_dir())
         self.console_log = self.results_dir / "lab" / "vm-console.log"
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
