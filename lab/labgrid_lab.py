@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import shlex
 import shutil
 import subprocess
 import time
@@ -152,7 +153,7 @@ class LabgridLab:
             self.sftp = subprocess.Popen([str(SFTP_SERVER), "-e", "-d", str(self.results_dir)],
                                          stdin=from_remote_r, stdout=to_remote_w, stderr=log)
             cmd = (f"exec sshfs -f -o passive,cache=no,attr_timeout=0,entry_timeout=0 "
-                   f":{self.results_dir} {self.results_remote}")
+                   f"{shlex.quote(':' + str(self.results_dir))} {self.results_remote}")
             self.mount_proc = subprocess.Popen(self.host.argv(cmd), stdin=to_remote_r, stdout=from_remote_w,
                                                stderr=log)
         finally:

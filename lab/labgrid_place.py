@@ -162,9 +162,6 @@ class Place:
                                f"({', '.join(r.path for r in have)}): name one")
         return have[0]
 
-    def has(self, cls_prefix: str) -> list[Resource]:
-        return [r for r in self.resources if r.cls.startswith(cls_prefix) or r.cls.endswith(cls_prefix)]
-
     def power(self, action: str, name: str | None = None) -> str:
         args = ["power", action] + (["--name", name] if name else [])
         return self._run(*args).stdout.strip()
