@@ -79,7 +79,8 @@ class LabgridRig:
 
     def _spawn(self, name: str, argv: list[str]) -> subprocess.Popen:
         log = open(self.dir / f"{name}.log", "wb")
-        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir)
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.dir,
+                             preexec_fn=_die_with_parent)
         log.close()
         self.procs[name] = p
         return p
@@ -240,3 +241,10 @@ class PtyUart:
                 os.close(fd)
             except OSError:
                 pass
+
+
+def _die_with_parent() -> None:
+    # the rig's daemons end with the test process, even when it is killed outright
+    import ctypes
+    import signal
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
