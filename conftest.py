@@ -4,4 +4,4 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["fixtures.esp32_options", "fixtures.plugin", "reports.plugin"]
+pytest_plugins = ["fixtures.esp32_options", "fixtures.labgrid_options", "fixtures.plugin", "reports.plugin"]

@@ -51,6 +51,38 @@ class SerialResetLine:
             raise DutError(f"cannot release the ESP32 on {self.dut.port} from reset: {exc}") from exc
 
 
+class PlaceResetLine:
+    """EN (or the board's supply) switched through the labgrid place: a power port
+    (`labgrid-client power off/on`) or a digital output wired to EN (`io low/high`)."""
+
+    def __init__(self, place, kind: str, name: str):
+        if kind not in ("power", "io"):
+            raise ValueError(f"reset through {kind!r}: power or io")
+        self.place = place
+        self.kind = kind
+        self.name = name
+
+    def hold(self) -> None:
+        try:
+            if self.kind == "power":
+                self.place.power("off", self.name)
+            else:
+                self.place.io("low", self.name)
+        except Exception as exc:
+            raise DutError(f"cannot hold the ESP32 in reset through the place's {self.kind} {self.name}: "
+                           f"{exc}") from exc
+
+    def release(self) -> None:
+        try:
+            if self.kind == "power":
+                self.place.power("on", self.name)
+            else:
+                self.place.io("high", self.name)
+        except Exception as exc:
+            raise DutError(f"cannot release the ESP32 through the place's {self.kind} {self.name}: "
+                           f"{exc}") from exc
+
+
 class Esp32Board(Esp32Dut):
     def __init__(self, port: str, baudrate: int = 115200, *, name: str = "esp32", ssid: str = "roamcert",
                  passphrase: str = "", scan_cache: bool = False, mac: str = "", reset_line=None,

@@ -18,6 +18,17 @@ class DutOptions:
     passphrase: str = PROFILE.passphrase
     esp32_baud: int = 115200
     esp32_scan_cache: bool = False  # the firmware keeps a scan cache (table-mode beacon reports)
+    esp32_flash: str | None = None  # an ESP-IDF build folder to flash before the run (flasher_args.json)
+    esp32_identify: bool = False  # ask the ROM bootloader (esptool) for chip and MAC before the run
+
+
+def _place_board(lab, ref: str) -> dict:
+    """A board of the lab's labgrid place: ref is "lg" or "lg:NAME" (resource group or name)."""
+    board = getattr(getattr(lab, "carrier", None), "board", None)
+    if board is None:
+        raise ValueError(f"{ref}: a serial port of a labgrid place needs --lab labgrid")
+    _, _, name = ref.partition(":")
+    return board(name or None)
 
 
 def _linux_wpas(lab, opts: DutOptions, arg):
@@ -28,23 +39,66 @@ def _linux_wpas(lab, opts: DutOptions, arg):
 
 
 def _esp32(lab, opts: DutOptions, arg):
-    from devices.esp32_board import Esp32Board
+    from devices.esp32_board import Esp32Board, PlaceResetLine
+    from devices.esp32_flash import prepare_board
     if not arg:
         raise ValueError("the esp32 DUT needs its serial port: --dut esp32:/dev/ttyUSB0 "
-                         "(or esp32:socket://host:port, esp32:rfc2217://host:port)")
-    return Esp32Board(arg, opts.esp32_baud, name="esp32", ssid=opts.ssid, passphrase=opts.passphrase,
-                      scan_cache=opts.esp32_scan_cache)
+                         "(or esp32:socket://host:port, esp32:rfc2217://host:port, esp32:lg[:NAME] "
+                         "for a board of the labgrid place)")
+    port, reset = arg, None
+    if arg == "lg" or arg.startswith("lg:"):
+        b = _place_board(lab, arg)
+        port = b["url"]
+        if b["reset"]:
+            reset = PlaceResetLine(lab.carrier.place, *b["reset"])
+    # esptool first (flash, or only identify chip and MAC); it needs the port to itself
+    flashed = prepare_board(port, opts.esp32_flash, opts.esp32_baud, power=reset,
+                            identify_chip=opts.esp32_identify)
+    board = Esp32Board(port, opts.esp32_baud, name="esp32", ssid=opts.ssid, passphrase=opts.passphrase,
+                       scan_cache=opts.esp32_scan_cache, reset_line=reset, mac=flashed.get("mac", ""),
+                       extra_identity=flashed)
+    return board
+
+
+def twin_args(arg: str | None) -> dict:
+    """esp32-twin's argument: "socket" or "pty" (the endpoint), or key=value pairs joined
+    by ",": endpoint=socket|pty, listen=PORT (a fixed loopback port for the socket, so a
+    ser2net can be pointed at it ahead of the run), serial=URL|lg[:NAME] (open the twin
+    through that port instead of its own endpoint, e.g. a labgrid place's network serial
+    port that ser2net serves from the twin)."""
+    out = {"endpoint": "socket", "listen": 0, "serial": None}
+    if not arg:
+        return out
+    if "=" not in arg:
+        out["endpoint"] = arg
+    else:
+        for part in arg.split(","):
+            key, sep, val = part.partition("=")
+            if not sep or key not in out:
+                raise ValueError(f"esp32-twin: bad argument {part!r} (endpoint=, listen=, serial=)")
+            out[key] = val
+    if out["endpoint"] not in ("socket", "pty"):
+        raise ValueError(f"esp32-twin: endpoint {out['endpoint']!r} (socket or pty)")
+    try:
+        out["listen"] = int(out["listen"])
+    except ValueError:
+        raise ValueError(f"esp32-twin: listen={out['listen']!r} is not a port number") from None
+    return out
 
 
 def _esp32_twin(lab, opts: DutOptions, arg):
     from devices.esp32_board import Esp32Board
     from lab.esp32_twin import Esp32Twin
     ssid, passphrase = opts.ssid, opts.passphrase
-    twin = Esp32Twin(lab, ssid, passphrase, scan_freqs=LAB_FREQS, endpoint=arg or "socket")
+    a = twin_args(arg)
+    serial = a["serial"]
+    if serial and (serial == "lg" or serial.startswith("lg:")):
+        serial = _place_board(lab, serial)["url"]
+    twin = Esp32Twin(lab, ssid, passphrase, scan_freqs=LAB_FREQS, endpoint=a["endpoint"], listen_port=a["listen"])
     try:
         # The twin is the roaming example built with its sdkconfig.defaults, scan cache on:
         # its supplicant keeps a BSS table and answers table-mode beacon requests.
-        board = Esp32Board(twin.url, name="esp32-twin", ssid=ssid, passphrase=passphrase, scan_cache=True,
+        board = Esp32Board(serial or twin.url, name="esp32-twin", ssid=ssid, passphrase=passphrase, scan_cache=True,
                            mac=twin.mac, reset_line=twin, owned=[twin],
                            extra_identity=twin_identity(lab, twin))
     except BaseException:

@@ -38,6 +38,7 @@ class AgentClient:
         self.close_reason = ""
         self.ready = threading.Event()
         self.info: dict = {}
+        self.sinks: dict[str, object] = {}  # stream name -> binary file its "out" lines go to
         self.on_close = on_close
         self.reader = threading.Thread(target=self._read, daemon=True, name="agent-reader")
         self.reader.start()
@@ -67,6 +68,13 @@ class AgentClient:
                     self.info = msg
                     self.ready.set()
                 else:
+                    sink = self.sinks.get(src)
+                    if sink is not None and ev == "out":
+                        # a mirrored file: its lines go to the host's copy, not into memory
+                        sink.write(msg.get("line", "").encode("utf-8", "replace") + b"\n")
+                        sink.flush()
+                        self.cond.notify_all()
+                        return
                     s = self.streams.setdefault(src, Stream(src))
                     if ev == "exit":
                         s.exit = {"code": msg.get("code"), "tail": msg.get("tail", []), "t": msg["t"]}

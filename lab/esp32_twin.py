@@ -127,7 +127,7 @@ class SerialEndpoint:
     (a new client replaces the old one) or a pty. Output written while nobody
     listens is kept (bounded) and sent when a reader arrives."""
 
-    def __init__(self, kind: str = "socket"):
+    def __init__(self, kind: str = "socket", port: int = 0):
         self.kind = kind
         self.lock = threading.Lock()
         self.backlog: deque[bytes] = deque(maxlen=4000)
@@ -142,7 +142,7 @@ class SerialEndpoint:
         else:
             self.sock = socket.socket()
             self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.sock.bind(("127.0.0.1", 0))
+            self.sock.bind(("127.0.0.1", port))  # port 0: any free one
             self.sock.listen(2)
             self.url = f"socket://127.0.0.1:{self.sock.getsockname()[1]}"
             threading.Thread(target=self._accept, daemon=True, name="esp32-twin-accept").start()
@@ -207,7 +207,7 @@ class Esp32Twin:
 
     def __init__(self, lab, ssid: str = DEFAULT_SSID, passphrase: str = DEFAULT_PASSPHRASE,
                  scan_freqs: tuple[int, ...] = (), endpoint: str = "socket", name: str = "esp32-twin",
-                 ip: str = "192.168.4.2"):
+                 ip: str = "192.168.4.2", listen_port: int = 0):
         self.lab = lab
         self.ssid = ssid
         self.passphrase = passphrase
@@ -218,7 +218,7 @@ class Esp32Twin:
                                pmf=1, scan_freqs=tuple(scan_freqs))
         self.sup = lab.start_supplicant(SupplicantConfig(), name=f"dut-{name}")
         self.mac = self.sup.mac
-        self.endpoint = SerialEndpoint(endpoint)
+        self.endpoint = SerialEndpoint(endpoint, listen_port)
         self.url = self.endpoint.url
         self.lock = threading.RLock()
         self.powered = False

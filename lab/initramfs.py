@@ -15,6 +15,9 @@ from pathlib import Path
 # The modules the lab needs; their dependencies come from modprobe, in load order.
 MODULES = ("virtio_pci", "9p", "9pnet_virtio", "virtio_console", "mac80211_hwsim",
            "bridge", "veth")
+# Loaded only when the VM plays a lab host reached over SSH (roamcert.ssh=1, the labgrid
+# proof): its network card, and FUSE for the sshfs that carries the run folder.
+SSH_MODULES = ("virtio_net", "fuse")
 
 AGENT = Path(__file__).resolve().parent / "agent.py"
 
@@ -26,9 +29,13 @@ mount -t devtmpfs dev /dev
 radios=7
 agent=
 results=
+ssh=
+sshkey=
 for arg in $(cat /proc/cmdline); do
   case "$arg" in
     roamcert.radios=*) radios="${arg#*=}" ;;
+    roamcert.ssh=*) ssh="${arg#*=}" ;;
+    roamcert.sshkey=*) sshkey="${arg#*=}" ;;
     roamcert.agent=*) agent="${arg#*=}" ;;
     roamcert.results=*) results="${arg#*=}" ;;
   esac
@@ -39,6 +46,11 @@ while read -r mod; do
     *) insmod /lib/modules/$mod.ko || echo "roamcert: insmod $mod failed" ;;
   esac
 done < /modules.order
+if [ -n "$ssh" ]; then
+  while read -r mod; do
+    insmod /lib/modules/$mod.ko || echo "roamcert: insmod $mod failed"
+  done < /ssh-modules.order
+fi
 mkdir -p /newroot
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=512000 hostroot /newroot; then
   echo "roamcert: cannot mount the host root"; poweroff -f
@@ -57,6 +69,20 @@ if [ -z "$agent" ]; then
   cp /agent.py /newroot/tmp/roamcert-agent.py
   agent=/tmp/roamcert-agent.py
 fi
+if [ -n "$ssh" ]; then
+  # A lab host reached over SSH: qemu's user network (restrict=on: nothing leaves the
+  # VM) forwards a loopback port of the host to dropbear here. Host keys are made now;
+  # root's home becomes a tmpfs holding only the key the caller passed on the command line.
+  ip link set lo up
+  ip addr add 10.0.2.15/24 dev eth0 && ip link set eth0 up || echo "roamcert: no eth0"
+  mount -t tmpfs -o mode=0700 tmpfs /newroot/root
+  mkdir -m 0700 /newroot/root/.ssh
+  echo "$sshkey" | base64 -d > /newroot/root/.ssh/authorized_keys
+  chroot /newroot /usr/bin/dropbearkey -t ed25519 -f /tmp/roamcert-hostkey >/dev/null 2>&1
+  echo "roamcert: ssh host key $(chroot /newroot /usr/bin/dropbearkey -y -f /tmp/roamcert-hostkey | grep '^ssh-')"
+  chroot /newroot /usr/sbin/dropbear -r /tmp/roamcert-hostkey -p 22 -s -P /run/dropbear.pid -E 2>>/newroot/tmp/dropbear.log \
+    || echo "roamcert: dropbear did not start"
+fi
 echo "roamcert: switching root, agent $agent"
 exec switch_root /newroot /usr/bin/python3 -u -I -S "$agent" --port-name roamcert.agent
 """
@@ -72,10 +98,10 @@ def kernel_version() -> str:
     return vers[-1]
 
 
-def module_order(kver: str) -> list[Path]:
-    """Every .ko needed for MODULES, dependencies first, each once."""
+def module_order(kver: str, modules=MODULES, skip=()) -> list[Path]:
+    """Every .ko needed for modules, dependencies first, each once (none of skip)."""
     order: list[Path] = []
-    for mod in MODULES:
+    for mod in modules:
         out = subprocess.run(["modprobe", "-S", kver, "--show-depends", mod],
                              capture_output=True, text=True)
         if out.returncode != 0:
@@ -84,7 +110,7 @@ def module_order(kver: str) -> list[Path]:
             parts = line.split()
             if parts[:1] == ["insmod"]:
                 p = Path(parts[1])
-                if p not in order:
+                if p not in order and p not in skip:
                     order.append(p)
     return order
 
@@ -119,17 +145,19 @@ class _Cpio:
         return self.buf.getvalue()
 
 
-def build(cache_dir: Path, kver: str | None = None) -> tuple[Path, Path]:
-    """Return (kernel, initramfs) paths, building the initramfs if needed."""
+def build(cache_dir: Path, kver: str | None = None, ssh: bool = False) -> tuple[Path, Path]:
+    """Return (kernel, initramfs) paths, building the initramfs if needed. ssh: the variant
+    with the SSH lab host's modules (SSH_MODULES); the plain one stays as small as before."""
     kver = kver or kernel_version()
     kernel = Path("/boot") / f"vmlinuz-{kver}"
     busybox = shutil.which("busybox")
     if not busybox:
         raise RuntimeError("busybox not found (Debian package busybox-static)")
     mods = module_order(kver)
+    ssh_mods = module_order(kver, SSH_MODULES, skip=mods) if ssh else []
     agent = AGENT.read_bytes()
-    h = hashlib.sha256(INIT.encode() + agent)
-    for p in [Path(busybox), *mods]:
+    h = hashlib.sha256(INIT.encode() + agent + (b"ssh" if ssh else b""))
+    for p in [Path(busybox), *mods, *ssh_mods]:
         st = p.stat()
         h.update(f"{p}:{st.st_size}:{st.st_mtime_ns}".encode())
     out = cache_dir / f"{kver}-{h.hexdigest()[:12]}.cpio"
@@ -142,15 +170,15 @@ def build(cache_dir: Path, kver: str | None = None) -> tuple[Path, Path]:
     c.file("bin/busybox", Path(busybox).read_bytes(), 0o755)
     c.file("init", INIT.encode(), 0o755)
     c.file("agent.py", agent, 0o644)
-    names = []
-    for p in mods:
-        name = p.name.removesuffix(".ko")
-        data = p.read_bytes()
-        if p.suffix != ".ko":
-            raise RuntimeError(f"compressed module {p} is not supported by busybox insmod")
-        c.file(f"lib/modules/{name}.ko", data)
-        names.append(name)
-    c.file("modules.order", ("\n".join(names) + "\n").encode())
+    for order_file, group in (("modules.order", mods), ("ssh-modules.order", ssh_mods)):
+        names = []
+        for p in group:
+            name = p.name.removesuffix(".ko")
+            if p.suffix != ".ko":
+                raise RuntimeError(f"compressed module {p} is not supported by busybox insmod")
+            c.file(f"lib/modules/{name}.ko", p.read_bytes())
+            names.append(name)
+        c.file(order_file, ("\n".join(names) + "\n").encode())
     tmp = out.with_suffix(".tmp")
     # Uncompressed: under TCG the kernel's gunzip costs more than reading the bigger file.
     tmp.write_bytes(c.close())

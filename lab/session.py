@@ -31,11 +31,20 @@ class Lab:
         self.agent = agent
         self.results_host = Path(results_host)
         self.results_vm = results_vm
-        self.carrier = carrier  # VirtualLab or LocalLab, for shutdown and info
+        self.carrier = carrier  # VirtualLab, LocalLab or LabgridLab, for shutdown and info
+        # A results share that costs a round trip per write (sshfs to a remote lab host):
+        # the supplicants' debug logs are written on the lab's own tmpfs and mirrored here
+        # line by line through the agent, and captures are copied over when they stop, so
+        # no daemon waits on the share while it is handling frames.
+        self.remote_share = bool(getattr(carrier, "remote_share", False))
+        # A lab host that outlives the run (not a VM booted for it): links the run makes
+        # are removed at the end, and leftovers of a run that died before are removed first.
+        self.persistent = bool(getattr(carrier, "persistent_host", False))
         self.free: list[str] = []
         self.macs: dict[str, str] = {}
         self.daemons: dict[str, object] = {}
         self.bridges: set[str] = set()
+        self.mirrors: dict[str, tuple[str, Path]] = {}
         self.country: str | None = None  # the regulatory domain ensure_country set
         self.n = 0
         # -d keeps every event the adapters parse and the FT key dumps (-K); -dd adds
@@ -100,9 +109,17 @@ class Lab:
                      f"link add {a} type veth peer name {b}", f"link set {a} master {ap_bridge}",
                      f"link set {b} master br-ds", f"link set {a} up", f"link set {b} up"]
         if cmds:
+            if self.persistent:
+                # a lab host outlives runs: a run that died may have left these behind
+                self._del_links({x.split()[2] for x in cmds if x.startswith("link add ")})
             # one process for all of it: each command started in the VM costs ~0.1 s under TCG
             self.agent.run(["ip", "-batch", "-"], input="\n".join(cmds) + "\n")
             self.bridges |= {"br-ds", ap_bridge}
+
+    def _del_links(self, names) -> None:
+        dels = "".join(f"link del {n}\n" for n in sorted(names))
+        if dels:
+            self.agent.run(["ip", "-force", "-batch", "-"], input=dels, check=False)
 
     # -- daemons -----------------------------------------------------------------------------
     def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
@@ -202,6 +219,9 @@ class Lab:
         log_host, log_vm = self.out_path(f"{logdir}/{name}.log")
         self.agent.call("write_file", path=conf_vm, text=conf)
         self.agent.reset_stream(name)
+        if self.remote_share:
+            log_vm = f"{LOCAL_LOGS}/{name}.log"
+            self._mirror(log_vm, log_host, f"{name}.log")
         self.agent.call("spawn", name=name, log=log_vm,
                         argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
                               *self.debug, "-t", "-K"])
@@ -216,6 +236,17 @@ class Lab:
                            "\n".join("  " + x for x in sta.log_lines()[-30:])) from None
         return sta
 
+    def _mirror(self, lab_path: str, host_path: Path, name: str) -> None:
+        """Follow a file on the lab's tmpfs into host_path (see remote_share)."""
+        self.carrier.follow(lab_path, host_path)
+        self.mirrors[name] = (lab_path, host_path)
+
+    def _unmirror(self, name: str) -> None:
+        """Let the copy catch up with the file, then stop following it."""
+        lab_path, host_path = self.mirrors.pop(name)
+        size = int(self.agent.run(["stat", "-c", "%s", lab_path], check=False)["stdout"].strip() or 0)
+        self.carrier.unfollow(lab_path, host_path, size)
+
     def stop(self, daemon) -> None:
         radio = getattr(daemon, "radio", None)
         if radio is not None:  # a further BSS of a radio: the radio's hostapd goes
@@ -223,6 +254,11 @@ class Lab:
         for bss in getattr(daemon, "bsses", ()):
             bss.stop()  # detaches its control interface; the process is the first BSS's
         daemon.stop()
+        if f"{daemon.name}.log" in self.mirrors:
+            try:
+                self._unmirror(f"{daemon.name}.log")
+            except Exception:
+                pass  # the lab is going down: the log is lost with it, the case's verdict is not
         copy = getattr(daemon, "log_copy", None)
         if copy:
             try:
@@ -235,6 +271,10 @@ class Lab:
     def stop_all(self) -> None:
         for d in list(self.daemons.values()):
             self.stop(d)
+        if self.persistent and self.bridges:
+            # leave a shared lab host as the run found it (a veth goes with either end)
+            self._del_links(self.bridges | {f"v{b}" for b in self.bridges if b != "br-ds"})
+            self.bridges.clear()
 
     def now(self) -> float:
         """The lab kernel's clock, which stamps the capture and the daemons' logs."""
@@ -260,6 +300,10 @@ class Lab:
         decrypted, as Ethernet frames."""
         host, vm = self.out_path(rel)
         name = self._name("cap")
+        share_copy = None
+        if self.remote_share:
+            share_copy, vm = vm, f"{LOCAL_LOGS}/{name}.pcap"
+            self.agent.run(["mkdir", "-p", LOCAL_LOGS])
         self.agent.reset_stream(name)
         prefix = ["ip", "netns", "exec", netns] if netns else []
         # a DUT's queued packets leave in one burst when its neighbour resolves: a larger
@@ -269,6 +313,8 @@ class Lab:
                         argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
                               "-w", vm])
         cap = Capture(self, name, host)
+        if share_copy:
+            cap.copy = (vm, share_copy)
         s = self.agent.stream(name)
         ok = self.agent.wait(lambda: any("listening on" in x for _, x in s.items) or s.exit, 15)
         if not ok or s.exit:
@@ -283,6 +329,7 @@ class Capture:
         self.path = path
 
     stopped = False
+    copy: tuple[str, str] | None = None  # (lab tmpfs path, share path) with a remote share
 
     def stop(self) -> Path:
         if self.stopped:
@@ -292,6 +339,9 @@ class Capture:
         time.sleep(0.2)
         try:
             self.lab.agent.call("stop", name=self.name)
+            if self.copy:
+                # one bulk copy onto the share, then the lab's own copy goes
+                self.lab.agent.run(["sh", "-c", 'cp "$1" "$2" && rm -f "$1"', "sh", *self.copy], timeout=60)
         except Exception as e:
             raise DaemonError(f"capture stop failed: {e}") from e
         return self.path

@@ -43,8 +43,15 @@ class VirtualLab:
     kind = "virtual"
 
     def __init__(self, results_dir: Path, radios: int = 7, memory_mb: int = 768,
-                 boot_timeout: float = 60.0, agent: Path | None = None):
+                 boot_timeout: float = 60.0, agent: Path | None = None,
+                 ssh_port: int | None = None, ssh_pubkey: str | None = None):
         self.agent_path = agent  # None: the copy inside the initramfs
+        # ssh_port: the VM also plays a lab host reached over SSH (the labgrid proof):
+        # dropbear in the VM, reached at 127.0.0.1:ssh_port, accepts ssh_pubkey only.
+        if (ssh_port is None) != (ssh_pubkey is None):
+            raise ValueError("an SSH lab host needs both ssh_port and ssh_pubkey")
+        self.ssh_port = ssh_port
+        self.ssh_pubkey = ssh_pubkey
         self.cpus = int(os.environ.get("ROAMCERT_VM_CPUS", "1"))
         self.results_dir = Path(results_dir).resolve()
         self.radios = radios
@@ -81,6 +88,14 @@ class VirtualLab:
         append = f"console=ttyS0 panic=-1 quiet printk.time=1 roamcert.radios={self.radios}"
         if self.agent_path:
             append += f" roamcert.agent={self.agent_path}"
+        nic = ["-nic", "none"]
+        if self.ssh_port is not None:
+            import base64
+            key = base64.b64encode(self.ssh_pubkey.strip().encode()).decode()
+            append += f" roamcert.ssh=1 roamcert.sshkey={key}"
+            # restrict=on: the VM reaches nothing; only the forwarded loopback port reaches it.
+            nic = ["-netdev", f"user,id=n,restrict=on,hostfwd=tcp:127.0.0.1:{self.ssh_port}-:22",
+                   "-device", "virtio-net-pci,netdev=n"]
         # qboot (Debian's qemu-system-data) starts a -kernel boot about a second sooner
         # than SeaBIOS under TCG.
         bios = ["-bios", str(QBOOT)] if QBOOT.exists() else []
@@ -97,13 +112,13 @@ class VirtualLab:
             "-device", "virtio-serial-pci",
             "-chardev", f"socket,id=ag,path={sock_path},server=on,wait=off",
             "-device", "virtserialport,chardev=ag,name=roamcert.agent",
-            "-nic", "none",
+            *nic,
         ]
 
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        kernel, initrd = initramfs.build(CACHE / "initramfs")
+        kernel, initrd = initramfs.build(CACHE / "initramfs", ssh=self.ssh_port is not None)
         self.workdir = Path(tempfile_dir())
         self.console_log = self.results_dir / "lab" / "vm-console.log"
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
@@ -150,6 +165,15 @@ class VirtualLab:
             err = (self.workdir / "qemu.stderr").read_text(errors="replace").strip()
         return (f"virtual lab failed to boot: {what}\n"
                 f"qemu stderr: {err or '(empty)'}\n--- console tail ---\n{self.console_tail()}")
+
+    def ssh_host_key(self) -> str | None:
+        """The host key dropbear made at boot, as the console printed it ("ssh-ed25519 AAAA...")."""
+        if not self.console_log or not self.console_log.exists():
+            return None
+        for line in self.console_log.read_text(errors="replace").splitlines():
+            if "roamcert: ssh host key " in line:
+                return line.split("roamcert: ssh host key ", 1)[1].strip() or None
+        return None
 
     def info(self) -> dict:
         return {"kind": self.kind, "radios": self.radios,

@@ -1,7 +1,15 @@
 #!/usr/bin/env bash
-# Idempotent setup: Debian packages, the venv, and (with --node) the npm tools.
+# Idempotent setup: Debian packages, the venv, the npm tools, and (with --labgrid) the
+# labgrid extra: its own venv .venv-labgrid and the packages of the labgrid proof.
 # Each step is skipped when its result is already in place.
 set -euo pipefail
+with_labgrid=
+for a in "$@"; do
+  case "$a" in
+    --labgrid) with_labgrid=1 ;;
+    *) echo "roamcert setup: ignoring unknown option $a (known: --labgrid)" >&2 ;;
+  esac
+done
 here=$(cd "$(dirname "$0")/.." && pwd)
 say() { echo "[setup] $*" >&2; }
 
@@ -11,6 +19,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 debs=(python3 python3-venv qemu-system-x86 linux-image-amd64 hostapd wpasupplicant iw wireless-regdb busybox-static tcpdump tshark iproute2 kmod chromium poppler-utils)
+if [ -n "$with_labgrid" ]; then
+  # ssh and sftp-server carry the agent and the run folder to a lab host; sshfs mounts it
+  # there; ser2net serves serial ports; dropbear is the proof VM's SSH server.
+  debs+=(openssh-client openssh-sftp-server sshfs ser2net dropbear-bin)
+fi
 missing=()
 for p in "${debs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -45,4 +58,18 @@ if [ -f "$here/package.json" ] && [ ! -x "$here/node_modules/.bin/allure" ]; the
   say "installing the allure npm package"
   (cd "$here" && npm ci --silent --no-audit --no-fund >&2) || {
     echo "roamcert: npm ci failed; the Allure single-file report will be unavailable" >&2; }
+fi
+
+# The labgrid extra: a venv of its own (labgrid pulls pyserial-labgrid, which would replace
+# .venv's upstream pyserial; see requirements-labgrid.txt).
+if [ -n "$with_labgrid" ]; then
+  lgvenv="$here/.venv-labgrid"
+  lgstamp="$lgvenv/.requirements.sha256"
+  lgwant=$(sha256sum "$here/requirements-labgrid.txt" | cut -d' ' -f1)
+  if [ ! -x "$lgvenv/bin/labgrid-client" ] || [ "$(cat "$lgstamp" 2>/dev/null)" != "$lgwant" ]; then
+    say "creating the labgrid venv in .venv-labgrid"
+    python3 -m venv "$lgvenv"
+    "$lgvenv/bin/pip" install -q --disable-pip-version-check -r "$here/requirements-labgrid.txt" >&2
+    echo "$lgwant" > "$lgstamp"
+  fi
 fi
