@@ -62,7 +62,7 @@ def _escapable(text: str) -> bool:
 
 def _with_octets(fields: dict) -> dict:
     if fields.get("ssid") is not None:
-        fields["ssid_octets"] = printf_decode(fields["ssid"])
+        fields["ssid_hex"] = printf_decode(fields["ssid"]).hex()  # hex: events stay JSON (evidence.json)
     return fields
 
 

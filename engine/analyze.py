@@ -750,9 +750,12 @@ class Analyzer:
 def _log_ssid(e: Event) -> bytes | None:
     """An event's SSID as octets: the decoded octets when the adapter gives them (wpa_supplicant
     escapes what it prints), else the text as UTF-8."""
-    o = e.get("ssid_octets")
-    if isinstance(o, (bytes, bytearray)):
-        return bytes(o)
+    o = e.get("ssid_hex")
+    if isinstance(o, str):
+        try:
+            return bytes.fromhex(o)
+        except ValueError:
+            pass
     s = e.get("ssid")
     if not isinstance(s, str) or not s:
         return None

@@ -320,3 +320,17 @@ def test_live_parser_leaves_the_link_to_the_monitor():
     p = WpasLogParser("live", kernel=False)
     assert [e.kind for line in lines for e in p.feed_line(line)] == ["connected"]
     assert [e.kind for e in parse_lines(lines)] == ["carrier_on", "nl80211_connect", "port_authorized", "connected"]
+
+
+def test_every_event_of_the_lab_logs_is_json():
+    """Events go into evidence.json as they are: no field may need a custom encoder."""
+    import json
+    from pathlib import Path
+    logs = sorted((Path(__file__).parent / "data" / "lab").glob("*.sta.log"))
+    assert logs
+    n = 0
+    for p in logs:
+        for e in parse_lines(p.read_text(errors="replace").splitlines(), p.name):
+            json.dumps(e.to_dict())
+            n += 1
+    assert n > 100
