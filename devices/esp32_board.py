@@ -1,4 +1,4 @@
-"""The ESP32 DUT as the suites use it: the esp32 adapter (devices/esp32.py) plus
+"""The ESP32 DUT as the suites use it: the esp32 adapter (devices/esp32_serial.py) plus
 the case life cycle (reset, connect, mark, evidence).
 
 When the board connects: the roaming example's firmware connects by itself
@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from devices import esp32_log
 from devices.base import DutError
-from devices.esp32 import FAULT_KINDS, DutRebooted, Esp32Dut
+from devices.esp32_serial import FAULT_KINDS, DutRebooted, Esp32Dut
 from engine.events import Event, Indication
 from lab.hostapd import OPEN
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from devices.base import DutError, WaitTimeout
-from devices.esp32 import DutRebooted, Esp32Dut
+from devices.esp32_serial import DutRebooted, Esp32Dut
 from engine.events import Ind
 from shared_data import SHARED
 

@@ -9,7 +9,7 @@ import time
 import pytest
 
 from devices.base import DutError, WaitTimeout
-from devices.esp32 import DutRebooted
+from devices.esp32_serial import DutRebooted
 from devices.lines import clean
 from devices.registry import make_dut
 from engine.events import SUCCESS, Ind
