@@ -1,4 +1,5 @@
-"""ESP32 board on a serial port: the "esp32" DUT adapter.
+"""The ESP32 serial reader: an ESP-IDF board's log from its serial port, as events.
+(devices/esp32_board.py builds the "esp32" DUT on it.)
 
 Reads the board's ESP-IDF log through the same path for a real board
 (/dev/ttyUSB0, rfc2217://host:port) and for the esp32-twin (socket://host:port):
