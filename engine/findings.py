@@ -98,7 +98,7 @@ FINDINGS: tuple[Finding, ...] = (
             "separate observation, not the link."),
         cases=("FT-02", "FT-03", "FT-04", "FT-08", "FT-09", "IND-06", "IND-07",
                "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18"),
-        rules=("IND-6", "FT-09:DP-LOSS-*"),
+        rules=("IND-6",),
         clause=_IND6.id,
         quote=_IND6.quotes[0],
         quote_source=SEEDS_SOURCE,
@@ -128,7 +128,7 @@ FINDINGS: tuple[Finding, ...] = (
         id="LINUX-ARP-EVICT-NOCARRIER",
         title="A roam flushes the ARP cache, so traffic stops for about a second after each FT roam",
         behaviour=(
-            "About 86 of 300 pings (10 ms apart) are lost per FT roam although the FT exchange takes "
+            "67-86 of 300 pings (10 ms apart) are lost per FT roam (86 when the review first saw it, 67-75 in this session's runs) although the FT exchange takes "
             "100-200 ms on the air. The carrier drop of LINUX-MAC80211-CARRIER-DROP makes the kernel "
             "evict the interface's neighbour entries (net.ipv4.conf.<if>.arp_evict_nocarrier and "
             "net.ipv6.conf.<if>.ndisc_evict_nocarrier default to 1); the first packet after the roam "
@@ -166,7 +166,37 @@ FINDINGS: tuple[Finding, ...] = (
             "-> on 150-310 ms (kernel), port authorized 55-130 ms later (supplicant), then 640-800 "
             "ms until the ARP request for the gateway (kernel: the entry was flushed at the carrier "
             "drop), 67-75 pings lost per roam. FT-09, the same roams with arp_evict_nocarrier=0, "
-            "has no ARP wait and loses 42-46."),
+            "has no ARP wait and loses 27-46."),
+    ),
+    Finding(
+        id="WPAS-FT-PORT-OPENS-LATE",
+        title="After an FT reassociation the 802.1X port opens 55-250 ms after carrier is back",
+        behaviour=(
+            "With the neighbour entries kept (FT-09, arp_evict_nocarrier=0) the ping still loses 27-46 "
+            "of 300 10 ms pings per FT roam. Decomposed (outage-roam-N.json): the FT exchange on the "
+            "air, then carrier back (kernel), then 55-250 ms until operstate UP, the supplicant "
+            "opening the 802.1X port, during which mac80211 drops data; with FT the keys are derived "
+            "before the reassociation, so nothing is left to negotiate. Measured on the virtual lab "
+            "(qemu TCG, two shared cores), which slows every netlink and key operation: the figure "
+            "is the lab's, the order of events is the DUT's."),
+        cases=("FT-09",),
+        rules=("DP-LOSS-*",),
+        clause=(f"{R} 13.1 (Overview of fast BSS transition); ChromeOS tast wificell criterion: at most "
+                "25 lost 10 ms pings per roam"),
+        quote="",
+        quote_source=(NO_2020_TEXT + " The 25-ping limit is ChromeOS tast wificell's roam criterion "
+                      "(shared/REFERENCE.md, 'Peer suites'), a criterion, not clause text."),
+        severity="minor",
+        severity_reason=(
+            "Over the ChromeOS limit on the virtual lab, but the span is inflated by the emulated "
+            "machine; on real hardware the same sequence is expected to take milliseconds. Kept "
+            "as a finding because DP-LOSS names the supplicant's span as the largest, not hidden."),
+        layer=SUPPLICANT,
+        applies_to=(LINUX_WPAS, WPAS_210),
+        upstream="not checked against hostap's history in this session",
+        evidence=(
+            "FT-09 case folder: outage-roam-N.json (carrier_on -> port_authorized from the lab agent's "
+            "netlink monitor), dut.cap (the DUT interface's own packets), ping-roam-N."),
     ),
     Finding(
         id="WPAS-FT-OTHER-MD",
@@ -203,36 +233,6 @@ FINDINGS: tuple[Finding, ...] = (
             "the c3d4 BSS and the target's status 53 answer; ft-analysis.json; the MD-DIFFERENT "
             "verdict showing the two MDIDs."),
         hostap_tests=("test_ap_ft_diff_mobility_domain", "test_ap_ft_diff_mobility_domain_over_ds"),
-    ),
-    Finding(
-        id="WPAS-FT-DS-UNANSWERED-OPEN",
-        title="An FT over the DS request that gets no answer is never given up",
-        behaviour=(
-            "Told to roam over the DS (`FT_DS <bssid>`) where the current AP's MDE says FT over the "
-            "DS = 0, wpa_supplicant 2.10 sends the FT Action Request (the command forces it; hostap's "
-            "test_ap_ft_over_ds_disabled expects that) and the AP drops it, as it should. "
-            "wpa_supplicant then neither times the request out nor reports a failure: the roaming "
-            "operation the adapter opened at the FT Action Request (ROAMING_START, ASSOCIATION_START) "
-            "is never closed, although the station stays connected to its AP. Only a forced FT_DS "
-            "shows it: the station's own roaming never chooses FT over the DS where the MDE says no."),
-        cases=("FT-06",),
-        rules=("IND-2", "IND-3"),
-        clause=_IND2.id,
-        quote=_IND2.quotes[0],
-        quote_source=SEEDS_SOURCE,
-        severity="minor",
-        severity_reason=(
-            "The link and the data path are unaffected (FT-DS-KEEPS-LINK passes) and only an operator's "
-            "forced FT_DS toward an AP that does not offer it reaches this state; what breaks is the "
-            "bookkeeping an OS relies on to know the roam is over."),
-        layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
-        upstream="not checked against hostap's history in this session",
-        evidence=(
-            "FT-06 case folder: the FT Action Request on the air after FT_DS, no FT Action Response; "
-            "the indication trace (ROAMING_START and ASSOCIATION_START at the FT Action Request, "
-            "nothing after); the supplicant's STATUS still COMPLETED with the first AP."),
-        hostap_tests=("test_ap_ft_over_ds_disabled",),
     ),
     Finding(
         id="WPAS-BTM-EXPIRED-NO-RESPONSE",
@@ -448,6 +448,18 @@ WITHDRAWN: tuple[Withdrawn, ...] = (
                 "hostap's test_rrm_beacon_req_table_detail requires no response to 'Reporting "
                 "Detail 3 (invalid)'."),
     ),
+    Withdrawn(
+        id="WPAS-FT-DS-UNANSWERED-OPEN",
+        title="An FT over the DS request that gets no answer is never given up (FT-06)",
+        was=("FT-06: after the forced FT_DS toward APs that advertise FT over the DS = 0, the roaming "
+             "operation opened at the FT Request (ROAMING_START, ASSOCIATION_START) never closes. "
+             "Clause: IND-2, IND-3."),
+        reason=(
+            "The adapter opened that operation at a log line of the FT Request the test forced; no "
+            "association started (the STA stays COMPLETED with its AP) and the AP dropped the request "
+            "as the scenario intends. hostap's test_ap_ft_over_ds_disabled accepts the silence that "
+            "follows. IND-2/IND-3 are INFO (test stimulus) in that case."),
+    ),
 )
 
 # BCN-18 stays a finding: the oracle accepts Refused or Incapable for a zero-duration request
@@ -497,10 +509,12 @@ REFERENCE_NOTES: tuple[ReferenceNote, ...] = (
         id="LAB-FT-AUTH-TIMEOUT",
         title="Under heavy CPU load an FT authentication can time out and end with status 55",
         layer=LAB,
-        text=("With several VMs on two cores hostapd can take longer than mac80211's 200 ms "
-              "authentication timeout to answer an FT authentication; the retransmitted request gets "
-              "a new ANonce and the reassociation fails with status 55. The oracle reports it as it "
-              "is; the AP logs live on the VM's tmpfs to keep hostapd fast."),
+        text=("With several VMs on two cores hostapd can take longer than mac80211's authentication "
+              "timeout (about 100 ms; the recorded repeat came 136 ms after the first request) to answer "
+              "an FT authentication; the repeated request gets a second ANonce, the STA goes on with "
+              "the first and the reassociation fails with status 55. The oracle puts those FAILs on the "
+              "reference AP, with the frames (engine/ft/checks.py _slow_ap, "
+              "tests/data/rejudge/FT-02-slow-ap); the AP logs live on the VM's tmpfs to keep hostapd fast."),
         source="carried over from the earlier README (lab runs under load); not re-checked for this registry",
     ),
 )
@@ -518,10 +532,12 @@ def claims(f: Finding, case_id: str, rule: str) -> bool:
     return False
 
 
-def match(case_id: str, rule: str, dut: str) -> Finding | None:
-    """The registry entry a FAIL of `rule` in case `case_id` on DUT `dut` is, if any."""
+def match(case_id: str, rule: str, dut: str, layer: str | None = None) -> Finding | None:
+    """The registry entry a FAIL of `rule` in case `case_id` on DUT `dut` is, if any. With the
+    verdict's layer, only an entry of that layer: a report never names a kernel finding for a
+    verdict that blames the supplicant."""
     for f in FINDINGS:
-        if dut in f.applies_to and claims(f, case_id, rule):
+        if dut in f.applies_to and claims(f, case_id, rule) and (layer is None or layer == f.layer):
             return f
     return None
 

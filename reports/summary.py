@@ -100,7 +100,8 @@ def known_findings(entry: dict) -> list[dict]:
         return []
     out: dict[str, dict] = {}
     for v in fails:
-        f = findings.match(str(entry.get("case_id")), str(v.get("rule")), str(entry.get("dut") or ""))
+        f = findings.match(str(entry.get("case_id")), str(v.get("rule")), str(entry.get("dut") or ""),
+                           v.get("layer") or None)
         if f is None:
             return []
         out.setdefault(f.id, _finding_label(f))

@@ -90,9 +90,10 @@ def registry(monkeypatch, *found: Finding) -> None:
     """Replace engine.findings.match with a lookup over the given findings."""
     from engine import findings
 
-    def match(case_id, rule, dut):
+    def match(case_id, rule, dut, layer=None):
         for f in found:
-            if case_id in f.cases and rule in f.rules and (not f.applies_to or dut in f.applies_to):
+            if case_id in f.cases and rule in f.rules and (not f.applies_to or dut in f.applies_to) \
+                    and (layer is None or layer == f.layer):
                 return f
         return None
 

@@ -75,8 +75,11 @@ def test_match_names_the_finding_of_a_fail():
     assert F.match("FT-05", "FT-MD-NO-FT", "linux-wpas").id == "WPAS-FT-OTHER-MD"
     assert F.match("FT-08", "DP-LOSS-2", "linux-wpas").id == "LINUX-ARP-EVICT-NOCARRIER"
     assert F.match("FT-08", "IND-6", "linux-wpas").id == "LINUX-MAC80211-CARRIER-DROP"
-    # with the neighbour entries kept (FT-09), what is left of the loss is the carrier drop
-    assert F.match("FT-09", "DP-LOSS-1", "linux-wpas").id == "LINUX-MAC80211-CARRIER-DROP"
+    # with the neighbour entries kept (FT-09), the largest span left is the supplicant's port
+    assert F.match("FT-09", "DP-LOSS-1", "linux-wpas", "supplicant").id == "WPAS-FT-PORT-OPENS-LATE"
+    # a report never names an entry of another layer than the verdict's
+    assert F.match("FT-08", "IND-6", "linux-wpas", "supplicant") is None
+    assert F.match("FT-08", "IND-6", "linux-wpas", "kernel/driver").id == "LINUX-MAC80211-CARRIER-DROP"
     assert F.match("BTM-12", "BTM-RESPONSE", "wpa_supplicant 2.10").id == "WPAS-BTM-EXPIRED-NO-RESPONSE"
 
 

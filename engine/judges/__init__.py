@@ -15,7 +15,8 @@ from typing import Any, Callable
 
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
-from engine.verdict import DUT, LAB, Verdict
+from engine.ft.checks import SLOW_AP
+from engine.verdict import DUT, REFERENCE_AP, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -74,22 +75,26 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
 # Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
 # repeat or data-plane round that failed with it, a rule the scenario then could not exercise.
 _CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCHANGE", "FT-TARGET")
-_LAB_FAULT = "lab: the STA resent its FT Authentication"
 
 
 def _lab_fault_consequences(j: CaseJudgement) -> None:
-    """When the engine found the lab at fault in a case (engine.ft.checks._slow_ap: the
-    reference AP answered too slowly, twice, with two ANonces), the roam outcomes that
-    follow from it are the lab's too, said so with the frames that show it."""
-    cause = next((v for v in j.verdicts if v.status == "fail" and v.layer == LAB and v.message.startswith(_LAB_FAULT)),
-                 None)
-    if cause is None:
+    """When the engine found the reference AP at fault for a failed FT roam
+    (engine.ft.checks._slow_ap: it answered too slowly, twice, with two ANonces), the roam
+    outcomes that follow are its too, said so with the frames that show it. Only as many
+    failed roam outcomes as there were such faults: another roam that failed is judged as it is."""
+    causes = [v for v in j.verdicts if v.status == "fail" and v.layer == REFERENCE_AP
+              and v.rule == "FT-REASSOC-STATUS" and SLOW_AP in v.message]
+    if not causes:
         return
-    note = f"follows from the lab fault judged in {cause.rule} ({', '.join(cause.evidence)})"
-    j.verdicts = [dataclasses.replace(v, layer=LAB, message="; ".join(m for m in (v.message, note) if m))
-                  if v.status == "fail" and v.layer == DUT and
-                  (v.rule.startswith(_CONSEQUENCES) or v.rule.endswith("-JUDGED")) else v
-                  for v in j.verdicts]
+    outcomes = [v for v in j.verdicts if v.status == "fail" and v.layer == DUT
+                and (v.rule.startswith(_CONSEQUENCES) or v.rule.endswith("-JUDGED"))]
+    per_roam = [v for v in outcomes if v.rule.startswith(("DP-ROAM-", "ROAM-COMPLETED"))]
+    if len(per_roam) > len(causes):
+        return  # more roams failed than the AP's fault explains: judge them as they are
+    note = "follows from the reference AP's fault judged in FT-REASSOC-STATUS (" + \
+        "; ".join(", ".join(c.evidence) for c in causes) + ")"
+    j.verdicts = [dataclasses.replace(v, layer=REFERENCE_AP, message="; ".join(m for m in (v.message, note) if m))
+                  if any(v is o for o in outcomes) else v for v in j.verdicts]
 
 
 # The families register themselves on import.
