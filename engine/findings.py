@@ -93,12 +93,15 @@ FINDINGS: tuple[Finding, ...] = (
             "soon as it is asked to authenticate with another AP (FT over the air, plain roams) or to "
             "associate with it (FT over the DS). cfg80211 reports a disconnect, carrier (IFF_LOWER_UP) "
             "drops, and it comes back with the (re)association: a media disconnect and connect inside "
-            "a successful roam. A driver that roams by itself reports nl80211 ROAM and keeps carrier. "
+            "a successful roam. The old association is gone before the new one is tried, so a roam "
+            "that then fails (FT-05's refused FT authentication, a refused reassociation) leaves the "
+            "station out of the OP state, and wpa_supplicant starts a new connection (IND-8). "
+            "A driver that roams by itself reports nl80211 ROAM and keeps carrier. "
             "wpa_supplicant's operstate DORMANT/UP during the roam is its 802.1X port state, a "
             "separate observation, not the link."),
-        cases=("FT-02", "FT-03", "FT-04", "FT-08", "FT-09", "IND-06", "IND-07",
+        cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "IND-06", "IND-07",
                "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18"),
-        rules=("IND-6",),
+        rules=("IND-6", "FT-02:IND-8", "FT-05:IND-8"),
         clause=_IND6.id,
         quote=_IND6.quotes[0],
         quote_source=SEEDS_SOURCE,

@@ -363,6 +363,23 @@ class _Judge:
                 continue
             tried = {(self.trace[i].bssid or "").lower() for i in r.inside()
                      if self.trace[i].kind == Ind.ASSOCIATION_START}
+            if not during:
+                # "must remain in the OP operating state": owed after any failed roam, the
+                # station's own or commanded, unless the OS ended the connection
+                nxt_op = next((i for i in range(r.end + 1, len(self.trace))
+                               if self.trace[i].kind in (Ind.ROAMING_START, Ind.CONNECTION_START)), None)
+                if nxt_op is not None and self.trace[nxt_op].kind == Ind.CONNECTION_START:
+                    judged += 1
+                    drop = next((i for i in range(r.start, r.end + 1)
+                                 if self.trace[i].kind == Ind.MEDIA_DISCONNECT), None)
+                    layer = (getattr(self.trace[drop], "layer", "") or DUT) if drop is not None else DUT
+                    fails.append((f"after failed roam {r.index} the station left the OP state: a new connection "
+                                  f"operation started at indication {nxt_op}"
+                                  + (f" (the link went down inside the roam at indication {drop})"
+                                     if drop is not None else ""),
+                                  [self.w(r.start), self.w(r.end), self.w(nxt_op)]
+                                  + ([self.w(drop)] if drop is not None else []), "", layer))
+                    continue
             if cmd is not None and not during:
                 # The command named its target: other candidates were not the station's to try,
                 # and a retry is owed only for the station's own roaming operations.

@@ -235,6 +235,23 @@ def test_ind8_no_retry_owed_for_a_roam_the_test_commanded():
     assert statuses(I.check(tr, observation=late), "IND-8") == {FAIL}
 
 
+def test_ind8_a_failed_roam_that_leaves_op_fails_on_the_layer_that_dropped_the_link():
+    """'If the roaming operation fails, the miniport driver must remain in the OP operating
+    state': a new connection operation after the failed roam is a FAIL, whoever started the
+    roam, named after the layer whose MEDIA_DISCONNECT inside the roam took the link down."""
+    r = roam(10.0, ok=False)
+    drop = Indication(10.15, Ind.MEDIA_DISCONNECT, A, None, None, "link:7", layer="kernel/driver")
+    tr = connected() + r[:2] + [drop] + r[2:] + connected(12.0)
+    v = [x for x in by_rule(I.check(tr), "IND-8") if x.status == FAIL]
+    assert len(v) == 1 and "left the OP state" in v[0].observed and v[0].layer == "kernel/driver"
+    # commanded or not: remaining in OP is owed (only the retry is waived for a commanded roam)
+    forced = I.Observation(os_requests=(I.OsRequest(9.9, "roam_command"),))
+    assert [x.layer for x in by_rule(I.check(tr, observation=forced), "IND-8") if x.status == FAIL] == ["kernel/driver"]
+    # the same failure followed by a new roam (the station stayed in OP): no such FAIL
+    ok = connected() + r + roam(20.0)
+    assert not [x for x in by_rule(I.check(ok), "IND-8") if "left the OP state" in x.observed]
+
+
 def test_ind8_retry_not_judged_when_observation_short():
     tr = connected() + roam(10.0, ok=False)
     vs = I.check(tr, observation=I.Observation(retry_within_s=30, observed_until=20.0))
