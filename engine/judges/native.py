@@ -93,9 +93,10 @@ def retry_after_failed_roam(ev: CaseEvidence, air: Air, j) -> None:
         j.add(Verdict("IND-8-APPLICABLE", rule("IND-8").clause, INFO,
                       "a roam the station started itself, and failed, to judge its retries by",
                       "no failed roam of the DUT's own in the observation (its AP at 0 dBm for 40 s, the lowest "
-                      "tx power the lab sets, the target refusing it): IND-8 is not applicable to this DUT here "
-                      "(wpa_supplicant 2.10 keeps a BSS whose SNR is above 25 dB; mac80211_hwsim at 0 dBm still "
-                      "gives about -50 dBm, SNR ~42)"))
+                      "tx power the lab sets, the target refusing it): IND-8's retry is not applicable to this "
+                      "DUT here" + (" (mac80211_hwsim at 0 dBm still gives about -50 dBm; wpa_supplicant 2.10's "
+                                   "log in this lab says 'Skip roam - Current BSS has good SNR (43 > 25)')"
+                                   if dut.layer == "supplicant" else "")))
     roam_timeline(j, air, dut, cur, other, ev.title, t0)
 
 
