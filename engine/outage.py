@@ -106,6 +106,21 @@ def dut_packets(data: bytes) -> list[DutPacket]:
     return out
 
 
+def unanswered_runs(transmitted: int, answered) -> list[tuple[int, int]]:
+    """Runs (first, last) of the sequence numbers 0..transmitted-1 a ping got no reply to."""
+    got = set(answered)
+    out, start = [], None
+    for s in range(transmitted):
+        if s not in got and start is None:
+            start = s
+        elif s in got and start is not None:
+            out.append((start, s - 1))
+            start = None
+    if start is not None:
+        out.append((start, transmitted - 1))
+    return out
+
+
 # -- the decomposition --------------------------------------------------------------------
 @dataclass(frozen=True)
 class Milestone:
@@ -309,15 +324,7 @@ def decompose(frames: Iterable, sta: str, old_bssid: str, new_bssid: str, events
                          f"first_echo_reply_after may be late; first_answered_echo_request bounds it")
     if answered is not None and transmitted is not None:
         got = set(answered)
-        runs, s0 = [], None
-        for s in range(transmitted):
-            if s not in got and s0 is None:
-                s0 = s
-            elif s in got and s0 is not None:
-                runs.append((s0, s - 1))
-                s0 = None
-        if s0 is not None:
-            runs.append((s0, transmitted - 1))
+        runs = unanswered_runs(transmitted, got)
         lost = transmitted - len(got & set(range(transmitted)))
         seen = {p.seq for p in pk if p.kind == "echo_request" and p.dst == target}
         never = sum(1 for a, b in runs for s in range(a, b + 1) if s not in seen)

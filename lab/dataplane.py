@@ -12,6 +12,8 @@ import re
 import time
 from dataclasses import dataclass, field
 
+from engine.outage import unanswered_runs
+
 DUT_NS = "dutns"
 DS_ADDR = "10.77.0.1"
 DUT_ADDR = "10.77.0.2"
@@ -85,17 +87,7 @@ class PingResult:
 
     def gaps(self) -> list[tuple[int, int]]:
         """Runs of unanswered sequence numbers (first, last), within the transmitted range."""
-        got = set(self.seqs)
-        out, start = [], None
-        for s in range(self.transmitted):
-            if s not in got and start is None:
-                start = s
-            elif s in got and start is not None:
-                out.append((start, s - 1))
-                start = None
-        if start is not None:
-            out.append((start, self.transmitted - 1))
-        return out
+        return unanswered_runs(self.transmitted, self.seqs)
 
 
 _STATS = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")

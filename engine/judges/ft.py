@@ -19,7 +19,7 @@ from engine.judges import judge
 from engine.judges.common import R, judge_ft_roam, roam_timeline, secrets
 from engine.judges.roaming import (roam_commands, DS_CLAUSE, MD_CLAUSE, auth_algorithm, indication_rules, latency_summary,
                                    mde_of_beacon, sent_by, state_of)
-from engine.outage import DutPacket, OutageError, decompose
+from engine.outage import DutPacket, OutageError, decompose, unanswered_runs
 from engine.verdict import DUT, FAIL, INFO, REFERENCE_AP, STIMULUS, Verdict, check
 
 LOSS_LIMIT = 25  # lost 10 ms pings per roam (ChromeOS tast wificell)
@@ -234,17 +234,7 @@ def decompose_outages(j, air: Air, ev: CaseEvidence, first_cur: str, first_other
 
 def ping_gaps(transmitted: int, answered: list[int]) -> list[tuple[int, int]]:
     """Runs of unanswered sequence numbers (first, last), within the transmitted range."""
-    got = set(answered)
-    out, start = [], None
-    for s in range(transmitted):
-        if s not in got and start is None:
-            start = s
-        elif s in got and start is not None:
-            out.append((start, s - 1))
-            start = None
-    if start is not None:
-        out.append((start, transmitted - 1))
-    return out
+    return unanswered_runs(transmitted, answered)
 
 
 def air_gaps(air: Air, sta: str, exchanges) -> list[dict]:
