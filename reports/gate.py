@@ -25,7 +25,6 @@ valid through its expiry date; an expired one does not apply and the report says
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -104,14 +103,7 @@ class Result:
 
 
 def load_waivers(path: str | Path) -> list[Waiver]:
-    try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise GateInputError(f"{path}: no such waiver file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise GateInputError(f"{path}: cannot read: {e}") from None
-    except json.JSONDecodeError as e:
-        raise GateInputError(f"{path}: not valid JSON: {e}") from None
+    data = sm.read_json(path, GateInputError, "no such waiver file")
     if isinstance(data, dict):
         data = data.get("waivers")
     if not isinstance(data, list):

@@ -24,6 +24,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reports.summary import read_json
+
 NAME = "manifest.json"
 SCHEMA = 1
 # Files made from the evidence after it is sealed: they go in the "reports" section.
@@ -73,14 +75,7 @@ def scan(run_dir: Path) -> tuple[dict, dict, list[str]]:
 
 def load(run_dir: Path) -> dict:
     p = Path(run_dir) / NAME
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ManifestError(f"{p}: no manifest (the run was not sealed)") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise ManifestError(f"{p}: cannot read: {e}") from None
-    except json.JSONDecodeError as e:
-        raise ManifestError(f"{p}: not valid JSON: {e}") from None
+    data = read_json(p, ManifestError, "no manifest (the run was not sealed)")
     if not isinstance(data, dict) or not isinstance(data.get("evidence"), dict) \
             or not isinstance(data.get("reports", {}), dict) or not isinstance(data.get("evidence_digest"), str):
         raise ManifestError(f"{p}: not a roamcert manifest (needs evidence, evidence_digest, reports)")

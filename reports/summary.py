@@ -151,17 +151,23 @@ def summary_path(run: str | os.PathLike) -> Path:
     return p / "summary.json" if p.is_dir() else p
 
 
+def read_json(path, error: type[Exception], missing: str = "no such file"):
+    """The JSON document in path; a missing, unreadable or malformed file raises `error`
+    with a one-line message naming the file (the run's documents: summary, manifest, waivers)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise error(f"{path}: {missing}") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise error(f"{path}: cannot read: {e}") from None
+    except json.JSONDecodeError as e:
+        raise error(f"{path}: not valid JSON: {e}") from None
+
+
 def load(run: str | os.PathLike) -> dict:
     """Read a summary from a run folder or a summary.json path. Raises SummaryError."""
     p = summary_path(run)
-    try:
-        data = json.loads(p.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise SummaryError(f"{p}: no such file") from None
-    except (OSError, UnicodeDecodeError) as e:
-        raise SummaryError(f"{p}: cannot read: {e}") from None
-    except json.JSONDecodeError as e:
-        raise SummaryError(f"{p}: not valid JSON: {e}") from None
+    data = read_json(p, SummaryError)
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list) \
             or not isinstance(data.get("run"), dict):
         raise SummaryError(f"{p}: not a roamcert summary (needs 'run' and 'cases')")

@@ -8,6 +8,7 @@ import pytest
 
 from fixtures.case import CaseSpec
 from lab.network import FT_AP1, FT_AP2, PROFILE
+from suites.ft_native_steps import roam_cmd
 from suites.steps import R, connect, connect_first, observe, settle, wait_connected
 
 pytestmark = pytest.mark.smoke
@@ -25,8 +26,8 @@ def ft_roam_by_command(spec, record, dut, ap_a, ap_b, air, lab):
     cur, other = connect_first(dut, record, ap_a, ap_b)
     m = dut.mark()
     t0 = lab.now()
-    with record.step("trigger FT_DS" if over_ds else "trigger ROAM"):
-        r = dut.ctrl(("FT_DS " if over_ds else "ROAM ") + other.bssid)
+    with record.step("trigger " + roam_cmd(over_ds, other.bssid)):
+        r = dut.ctrl(roam_cmd(over_ds, other.bssid))
         record.metrics["command_reply"] = r
     with record.step("observe"):
         moved = observe(record, "roam to the target", wait_connected, dut, other.bssid, m, 10)
