@@ -179,6 +179,9 @@ class _Finder:
             m = _elements_of(f, index, t)
             if m.mde is not None and m.rsne is not None and set(m.rsne.akms) & fr.FT_AKMS:
                 self._check_elems(index, f)
+                prev = self.init_open.get(f.addr2)
+                if prev is not None and prev.ap == f.addr1 and prev.response is None:
+                    prev.repeated_by = index
                 a = InitialFTAssociation(sta=f.addr2, ap=f.addr1, request=m)
                 self.init_open[a.sta] = a
                 self.out.initial.append(a)
@@ -215,11 +218,15 @@ class _Finder:
             h.anonce = k.nonce
         elif msg == 2:
             h.snonce, h.m2 = k.nonce, k
+        elif msg == 3 and h.m3 is None:
+            h.m3 = k
         x = self.after.get(sta)
         if x is not None and x.target == ap:
             x.eapol_after.append(index)
         a = self.init_open.get(sta)
-        if a is not None and a.ap == ap and a.handshake is None:
+        if a is not None and a.ap == ap and (a.handshake is None or not a.handshake.complete and h.complete):
+            # the AP may start the 4-way again (message 1 anew after its retransmissions ran out):
+            # the handshake that completes is the association's
             a.handshake = h
 
     # -- judging --------------------------------------------------------------

@@ -17,6 +17,7 @@ class Handshake:
     anonce: bytes | None = None
     snonce: bytes | None = None
     m2: fr.EapolKey | None = None
+    m3: fr.EapolKey | None = None  # its Key Data is wrapped with the KEK (12.7.2)
 
     @property
     def complete(self) -> bool:
@@ -125,6 +126,9 @@ class InitialFTAssociation:
     verdicts: list[Verdict] = field(default_factory=list)
     pmkr1name_ok: bool | None = None
     m2_mic_ok: bool | None = None
+    # the STA sent its Association Request again before any answer came (the AP answered late
+    # or not at all): the later request is the association that counts
+    repeated_by: int | None = None
 
     def to_dict(self) -> dict:
         return {"sta": self.sta, "ap": self.ap, "request": self.request.index,

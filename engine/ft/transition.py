@@ -1,7 +1,9 @@
 """What an FT roam owes beyond its four messages, judged from the frames:
 
-- the reassociation deadline: the target's Timeout Interval element (TIE, 9.4.2.48) of type
-  1 in FT message 2 (13.8.3) gives the STA that many TUs to send its Reassociation Request;
+- the reassociation deadline: a Timeout Interval element (TIE, 9.4.2.48) of type 1 gives the
+  STA that many TUs from FT message 2 to send its Reassociation Request. hostapd announces it
+  in message 3 of the initial mobility domain association's 4-way handshake (13.4.2), inside
+  the Key Data wrapped with the KEK, and not in FT message 2; either place is read;
 - management frame protection: a STA joining a BSS whose RSNE sets MFPR advertises MFPC in
   its own RSNE (9.4.2.24.4), with the AP's group management cipher, and FT Action frames
   (a robust Action category) travel protected once PMF is in use;
@@ -11,12 +13,15 @@
 Clause numbers are IEEE 802.11-2020's (9.4.2.48 was 9.4.2.49 in 802.11-2016)."""
 from __future__ import annotations
 
+from cryptography.hazmat.primitives.keywrap import InvalidUnwrap, aes_key_unwrap
+
 from engine.frames.elements import Rsne, TimeoutInterval, rsne, timeout_interval
-from engine.ies import MalformedFrame
+from engine.ies import MalformedFrame, split
 from engine.verdict import DUT, INFO, REFERENCE_AP, Verdict, check
 
 from . import frame as fr
-from .model import FTExchange
+from .keys import KeyInputError, Secrets
+from .model import FTExchange, InitialFTAssociation
 
 C = "IEEE 802.11-2020 "
 TU_US = 1024  # one time unit (3.1): 1024 microseconds
@@ -42,11 +47,49 @@ def rsne_of(raw: bytes) -> Rsne | None:
     return None if e is None else rsne(e.body)
 
 
-def deadline_verdicts(x: FTExchange) -> list[Verdict]:
-    """The reassociation deadline of one FT exchange: the target sets it in message 2
-    (13.8.3: a TIE of type 1, reassociation deadline, in TUs), and the STA's Reassociation
-    Request (message 3) leaves before it runs out (13.5.2 over the air, 13.5.4 over the DS).
-    Measured on the air: message 2's capture time to message 3's."""
+def m3_key_data(a: InitialFTAssociation, secrets: Secrets) -> bytes | None:
+    """The plaintext Key Data of 4-way message 3 of an initial MD association: AES key unwrap
+    (RFC 3394, 12.7.2) with the KEK of the PTK the oracle derives from the secrets, M2's
+    R0KH-ID/R1KH-ID/MDE and the two nonces. None when any input is missing or the unwrap fails
+    (the keys are not the ones used)."""
+    h = a.handshake
+    if h is None or h.m2 is None or h.m3 is None or h.anonce is None:
+        return None
+    try:
+        elems, _ = split(h.m2.key_data, what="M2 Key Data")
+        mde = next((e.body for e in elems if e.id == fr.EID_MDE), None)
+        fte = next((fr.parse_fte(e.body, fr.fte_mic_len(a.request.akm)) for e in elems if e.id == fr.EID_FTE), None)
+        if mde is None or len(mde) != 3 or fte is None or not fte.r0kh_id or not fte.r1kh_id:
+            return None
+        ptk = secrets.keys(mde[:2], fte.r0kh_id, fte.r1kh_id, a.sta).ptk(h.m2.nonce, h.anonce, a.ap)
+        return aes_key_unwrap(ptk.kek, h.m3.key_data)
+    except (MalformedFrame, KeyInputError, InvalidUnwrap, ValueError):
+        return None
+
+
+def announced_deadline(a: InitialFTAssociation, secrets: Secrets) -> tuple[int | None, int | None]:
+    """(reassociation deadline in TUs, M3 frame index) from the TIEs in message 3's Key Data
+    (13.4.2), or (None, index) when M3 has none or cannot be read."""
+    h = a.handshake
+    idx = h.messages.get(3, [None])[0] if h is not None else None
+    data = m3_key_data(a, secrets)
+    if data is None:
+        return None, idx
+    elems, _ = split(data, what="M3 Key Data")  # the padding after the KDEs ends the walk
+    for e in elems:
+        if e.id == fr.EID_TIE and len(e.body) == 5:
+            t = timeout_interval(e.body)
+            if t.type == TIE_REASSOC_DEADLINE:
+                return t.value, idx
+    return None, idx
+
+
+def deadline_verdicts(x: FTExchange, announced: tuple[int | None, int | None] = (None, None)) -> list[Verdict]:
+    """The reassociation deadline of one FT exchange: a TIE of type 1 (TUs) in message 2, or,
+    as hostapd does it, the one announced in M3 of the initial MD association (`announced`:
+    deadline and M3's frame index); the STA's Reassociation Request (message 3) leaves before
+    it runs out (13.5.2 over the air, 13.5.4 over the DS). Measured on the air: message 2's
+    capture time to message 3's."""
     rsp, rq = x.response, x.reassoc_req
     if rsp is None:
         return [Verdict("FT-TIE-DEADLINE", C + "13.8.3, 9.4.2.48", INFO,
@@ -63,11 +106,16 @@ def deadline_verdicts(x: FTExchange) -> list[Verdict]:
         return [check("FT-TIE-DEADLINE", C + "13.8.3, 9.4.2.48", False, "a well-formed TIE in FT message 2",
                       str(err), _ev(rsp.index), layer=REFERENCE_AP)]
     deadline = next((t.value for t in ties if t.type == TIE_REASSOC_DEADLINE), None)
-    out = [check("FT-TIE-DEADLINE", C + "13.8.3, 9.4.2.48", deadline is not None and deadline > 0,
-                 "a TIE of type 1 (reassociation deadline) with a non-zero number of TUs in FT message 2",
-                 f"reassociation deadline {deadline} TUs" if deadline is not None else
-                 "TIE types " + (", ".join(str(t.type) for t in ties) or "none"), _ev(rsp.index),
-                 layer=REFERENCE_AP)]
+    where, idx = "FT message 2", rsp.index
+    if deadline is None and announced[0] is not None:
+        deadline, where, idx = announced[0], "M3 of the initial mobility domain association", announced[1]
+    out = [check("FT-TIE-DEADLINE", C + "13.4.2, 13.8.3, 9.4.2.48", deadline is not None and deadline > 0,
+                 "a TIE of type 1 (reassociation deadline) with a non-zero number of TUs, in FT message 2 "
+                 "or in M3 of the initial mobility domain association",
+                 f"reassociation deadline {deadline} TUs in {where}" if deadline is not None else
+                 "none: message 2's TIE types " + (", ".join(str(t.type) for t in ties) or "none") +
+                 "; M3 " + ("has no type 1 TIE" if announced[1] is not None else "not seen or not readable"),
+                 _ev(idx, rsp.index), layer=REFERENCE_AP)]
     if deadline is None or deadline == 0:
         return out
     if rq is None:

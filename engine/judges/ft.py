@@ -14,7 +14,7 @@ from engine.clauses import rule
 from engine.evidence import CaseEvidence
 from engine.ft import frame as ft_frame
 from engine.ft.exchange import find_exchanges
-from engine.ft.transition import MFPC, deadline_verdicts, pmf_verdicts, refusal_verdicts, rsne_of
+from engine.ft.transition import MFPC, announced_deadline, deadline_verdicts, pmf_verdicts, refusal_verdicts, rsne_of
 from engine.ies import split
 from engine.indications import Observation
 from engine.judges import judge
@@ -72,7 +72,7 @@ def one_roam(ev: CaseEvidence, air: Air, j) -> None:
                 "no 4-way handshake with the target", f"{len(hs)} handshake(s)"))
     lat = mine[0].latency_us if mine else None
     j.metrics["ft_latency"] = latency_summary([x.latency_us for x in mine if x.latency_us])
-    transition_checks(j, air, ev, dut, mine)
+    transition_checks(j, air, ev, dut, mine, ft)
     indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-2", "IND-6", "IND-7"))
     roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"], {"ft": lat} if lat else None)
 
@@ -88,14 +88,18 @@ def beacon_rsne(air: Air, bssid: str):
     return out
 
 
-def transition_checks(j, air: Air, ev: CaseEvidence, dut, mine) -> None:
+def transition_checks(j, air: Air, ev: CaseEvidence, dut, mine, ft) -> None:
     """The row's further FT duties: the reassociation deadline (params reassociation_deadline),
     management frame protection (params pmf): MFPC toward a target that requires MFP, and FT
     Action frames only protected once the association uses PMF."""
     p = ev.params
     if p.get("reassociation_deadline"):
         for x in mine:
-            j.add(deadline_verdicts(x))
+            first = x._msgs()[0].t if x._msgs() else float("inf")
+            before = [a for a in ft.initial if a.sta == dut.mac and a.request.t < first and a.handshake is not None
+                      and a.handshake.complete]
+            announced = announced_deadline(before[-1], secrets(ev.profile)) if before else (None, None)
+            j.add(deadline_verdicts(x, announced))
     if p.get("pmf"):
         for x in mine:
             idx, r = beacon_rsne(air, x.target)
@@ -109,7 +113,7 @@ def transition_checks(j, air: Air, ev: CaseEvidence, dut, mine) -> None:
                         f"{len(plain)} unprotected FT Action frame(s)", tuple(f"frame {f.index}" for f in plain)))
 
 
-PMF_ACTION_CLAUSE = f"{R} 9.4.1.11 (Category values: Fast BSS Transition is a robust category), 12.6.19"
+PMF_ACTION_CLAUSE = f"{R} 9.4.1.11 (Action field: the Category values table marks Fast BSS Transition robust)"
 
 
 @judge("ft.repeated_roams")
@@ -134,6 +138,7 @@ def repeated_roams(ev: CaseEvidence, air: Air, j) -> None:
     j.add(check("FT-REPEAT-NO-4WAY", f"{R} 13.5.1", len(hs) == 1,
                 "one 4-way handshake (the initial association) and none after any roam",
                 f"{len(hs)} handshake(s)"))
+    transition_checks(j, air, ev, dut, mine, ft)
     lats = [x.latency_us for x in mine if x.latency_us]
     j.metrics["ft_latency"] = latency_summary(lats)
     j.attach_json("ft-latencies-us", lats)
