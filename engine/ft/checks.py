@@ -275,9 +275,9 @@ def judge_initial(a: InitialFTAssociation, secrets: Secrets | None) -> list[Verd
                          f"none before the STA sent its request again (frame {a.repeated_by})",
                          ev(rq.index, a.repeated_by), "the repeated request is the association judged"))
         return v
-    if rs is None:
+    if rs is None:  # the answer is the AP's to send
         v.append(check("FT-INIT-ASSOC", cl(CL_INIT), False, "an Association Response",
-                       "none", ev(rq.index)))
+                       "none", ev(rq.index), "the AP sent no answer the capture shows", layer=REFERENCE_AP))
         return v
     if rs.status == REFUSED_TEMPORARILY:
         # The AP's own PMF procedure: it still holds a protected association for this STA (one

@@ -75,7 +75,7 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
 # Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
 # repeat or data-plane round that failed with it, a rule the scenario then could not exercise.
 _CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCHANGE", "FT-TARGET",
-                 "FT-BTM-BY-FT", "FT-BTM-JOINED", "FT-TOUR-EVERY-AP")
+                 "FT-BTM-BY-FT", "FT-BTM-JOINED", "FT-TOUR-EVERY-AP", "FT-NO-4WAY-TARGET")
 
 
 def _lab_fault_consequences(j: CaseJudgement) -> None:
