@@ -147,7 +147,31 @@ def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
         v.append(Verdict("FT-LATENCY", cl("13.5.1"), INFO,
                          "time from the first FT frame to the Reassociation Response",
                          f"{x.latency_us} us", ev(start.index, rs.index)))
+    v += _reassoc_answered_too_late(x)
     return _slow_ap(x, v)
+
+
+def _reassoc_answered_too_late(x: FTExchange) -> list[Verdict]:
+    """The reference AP answered the Reassociation Request only after the STA had given up:
+    the STA sent it GIVE_UP_TRIES times (each at least MIN_RESEND_S after the one before), the
+    first Reassociation Response came later than MIN_RESEND_S after the last, and the STA's
+    next management frame started over (an Authentication or (Re)Association Request) instead
+    of using it. Nothing is said when that did not happen (a FAIL here names the reference AP,
+    with the frames)."""
+    tries, rs = x.reassoc_tries, x.reassoc_resp
+    if len(tries) < GIVE_UP_TRIES or rs is None or x.restarted_at is None:
+        return []  # the STA used the answer (or nothing shows it started over)
+    if any(b.t - a.t < MIN_RESEND_S for a, b in zip(tries, tries[1:])) or rs.t < tries[-1].t + MIN_RESEND_S:
+        return []
+    why = (f"{SLOW_AP}: the STA sent its Reassociation Request {len(tries)} times (frames "
+           f"{', '.join(str(m.index) for m in tries)}) and gave up; the AP's first answer (frame {rs.index}) came "
+           f"{round((rs.t - tries[0].t) * 1000)} ms after the first request and {round((rs.t - tries[-1].t) * 1000)} ms "
+           f"after the last, and the STA started over (frame {x.restarted_at}): the reference AP was too slow for "
+           f"the STA's association timeout (a loaded lab host)")
+    return [check("FT-REASSOC-TIMELY", cl(CL_REASSOC), False,
+                  "a Reassociation Response while the STA still waits for it",
+                  f"first answer {round((rs.t - tries[-1].t) * 1000)} ms after the STA's last try",
+                  ev(*(m.index for m in tries), rs.index, x.restarted_at), why, layer=REFERENCE_AP)]
 
 
 def _slow_ap(x: FTExchange, v: list[Verdict]) -> list[Verdict]:

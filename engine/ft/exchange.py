@@ -112,6 +112,10 @@ class _Finder:
             if mde is not None:
                 self.beacons.setdefault(f.addr3, []).append((index, mde))
             return
+        if st in (fr.AUTH, fr.ASSOC_REQ, fr.REASSOC_REQ):
+            done = self.after.get(f.addr2)
+            if done is not None and done.restarted_at is None and f.addr2 != f.addr3:
+                done.restarted_at = index
         if st == fr.AUTH:
             alg, seq, status = fr.u16(body, 0), fr.u16(body, 2), fr.u16(body, 4)
             if alg != fr.FT_AUTH_ALG:
@@ -163,6 +167,7 @@ class _Finder:
             if x.current is None and len(body) >= 10:
                 x.current = _mac(body[4:10])
             x.reassoc_req = _elements_of(f, index, t)
+            x.reassoc_tries.append(x.reassoc_req)
             return
         if st == fr.REASSOC_RESP:
             x = self.open.get(f.addr1)

@@ -58,6 +58,11 @@ class FTExchange:
     # repeats. The AP may answer both, each with its own ANonce.
     repeats: "FTExchange | None" = None
     second_response: _Msg | None = None  # the AP's answer to the repeated request, when it answered both
+    # every Reassociation Request of the exchange (a STA sends it again when no answer comes)
+    reassoc_tries: list[_Msg] = field(default_factory=list)
+    # the STA's first Authentication or (Re)Association Request to any AP after the
+    # Reassociation Response: it started over instead of using the reassociation
+    restarted_at: int | None = None
     findings: list[Verdict] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     pmkr1name_ok: bool | None = None

@@ -84,7 +84,7 @@ def _lab_fault_consequences(j: CaseJudgement) -> None:
     outcomes that follow are its too, said so with the frames that show it. Only as many
     failed roam outcomes as there were such faults: another roam that failed is judged as it is."""
     causes = [v for v in j.verdicts if v.status == "fail" and v.layer == REFERENCE_AP
-              and v.rule in ("FT-REASSOC-STATUS", "FT-SEQUENCE") and SLOW_AP in v.message]
+              and v.rule in ("FT-REASSOC-STATUS", "FT-SEQUENCE", "FT-REASSOC-TIMELY") and SLOW_AP in v.message]
     if not causes:
         return
     outcomes = [v for v in j.verdicts if v.status == "fail" and v.layer == DUT
