@@ -2,8 +2,8 @@
 DS, repeated roams, a foreign mobility domain, FT over the DS where it is not offered,
 R0KH/R1KH key mismatch, and the data-plane outage of a roam; FT with PMF required, a target
 that cannot pull PMK-R1 from the R0KH, the reassociation deadline, FT after a BTM request,
-long series of roams (over the air and over the DS), FT between 5 GHz VHT80 APs and across
-bands, and a tour of three APs of one mobility domain.
+long series of roams over the DS, FT between 5 GHz VHT80 APs and across bands, a tour of
+three APs of one mobility domain, and the initial association with PMF required.
 
 Each row names its reference APs and its scenario (a function below: the stimulus only).
 The scenario returns the judge (engine/judges/ft.py), the APs by role, the facts of what
@@ -78,8 +78,11 @@ def cfg_freq(cfg: BSSConfig) -> int:
 
 
 def initial_association(spec, record, dut, ap_a, ap_b, air, lab):
-    """Connect with FT-PSK; the judge checks the initial mobility domain association."""
-    bssid = connect(dut, record)
+    """Connect with FT-PSK (PMF required where the row says pmf); the judge checks the initial
+    mobility domain association."""
+    if spec.params.get("pmf"):
+        forget_dut(record, dut, ap_a, ap_b)
+    bssid = connect(dut, record, row_profile(spec))
     settle(0.5)
     return "ft.initial_association", {"a": ap_a, "b": ap_b}, {"connected_to": bssid}, air.stop()
 
@@ -401,6 +404,10 @@ CASES = [
     spec("FT-23", "A tour of three APs of one mobility domain (12 FT roams)", "FT among more than two APs",
          (f"{R} 13.3", f"{R} 13.5.2", f"{R} 13.8.4", f"{R} 13.8.5", *ind("IND-2", "IND-6", "IND-7")),
          ("ft_psk", "ft_over_air", "commands"), "critical", tour_of_the_mobility_domain, aps=THREE_APS, rounds=12),
+    spec("FT-24", "Initial mobility domain association with PMF required (ieee80211w=2)",
+         "FT with management frame protection",
+         (f"{R} 13.4", f"{R} 13.4.2", f"{R} 9.4.2.24.4", f"{R} 12.7.1.7"), ("ft_psk",), "critical",
+         initial_association, aps=PMF_APS, pmf=2),
 ]
 
 

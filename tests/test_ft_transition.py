@@ -115,7 +115,7 @@ def pmf(sta_caps: int, sta_group_mgmt: bytes | None, ap_caps: int = 0x00c0, ap_g
     b = beacon(ap_caps, ap_group_mgmt)
     x = over_the_air(mde() + fte(snonce=SNONCE), 0.002,
                      reassoc=reassoc_req(rsne_caps(sta_caps, [bytes(16)], sta_group_mgmt) + mde() + fte(snonce=SNONCE)))
-    return by_rule(pmf_verdicts(x, rsne_of(b), 0))
+    return by_rule(pmf_verdicts(x.reassoc_req, rsne_of(b), 0))
 
 
 def test_pmf_required_target_joined_with_mfpc_and_its_group_management_cipher():

@@ -132,12 +132,15 @@ def deadline_verdicts(x: FTExchange, announced: tuple[int | None, int | None] = 
     return out
 
 
-def pmf_verdicts(x: FTExchange, target_rsne: Rsne | None, beacon_index: int | None) -> list[Verdict]:
-    """Management frame protection in the FT reassociation to a target whose beacon RSNE is
-    target_rsne: a target that requires MFP (MFPR) is joined only with MFPC set (9.4.2.24.4),
-    and with the group management cipher the target advertises (absent means BIP-CMAC-128)."""
+def pmf_verdicts(rq, target_rsne: Rsne | None, beacon_index: int | None, initial: bool = False) -> list[Verdict]:
+    """Management frame protection in the STA's (re)association request `rq` (an FT exchange's
+    Reassociation Request, or with initial=True the Association Request of an initial MD
+    association) to a target whose beacon RSNE is target_rsne: a target that requires MFP
+    (MFPR) is joined only with MFPC set (9.4.2.24.4), and with the group management cipher the
+    target advertises (absent means BIP-CMAC-128)."""
     out: list[Verdict] = []
-    cl = C + "9.4.2.24.4, 13.8.4"
+    what = "Association Request" if initial else "Reassociation Request"
+    cl = C + "9.4.2.24.4, " + ("13.4.2" if initial else "13.8.4")
     if target_rsne is None or target_rsne.capabilities is None:
         return [Verdict("FT-PMF-TARGET", C + "9.4.2.24.4", INFO, "the target's RSN Capabilities (beacon)",
                         "no beacon RSNE with RSN Capabilities captured", _ev(beacon_index))]
@@ -145,18 +148,17 @@ def pmf_verdicts(x: FTExchange, target_rsne: Rsne | None, beacon_index: int | No
     out.append(Verdict("FT-PMF-TARGET", C + "9.4.2.24.4", INFO, "the target's MFP policy",
                        f"MFPC={int(bool(target_rsne.capabilities & MFPC))} MFPR={int(required)}",
                        _ev(beacon_index)))
-    rq = x.reassoc_req
     if rq is None:
         return out
     try:
         sta = rsne_of(rq.raw)
     except MalformedFrame as err:
-        return out + [check("FT-PMF-MFPC", cl, False, "a well-formed RSNE in the Reassociation Request",
+        return out + [check("FT-PMF-MFPC", cl, False, f"a well-formed RSNE in the {what}",
                             str(err), _ev(rq.index))]
     caps = None if sta is None else sta.capabilities
     if required:
         out.append(check("FT-PMF-MFPC", cl, caps is not None and bool(caps & MFPC),
-                         "MFPC set in the Reassociation Request's RSNE (the target requires MFP)",
+                         f"MFPC set in the {what}'s RSNE (the target requires MFP)",
                          "no RSN Capabilities" if caps is None else
                          f"RSN Capabilities 0x{caps:04x} (MFPC={int(bool(caps & MFPC))}, "
                          f"MFPR={int(bool(caps & MFPR))})", _ev(beacon_index, rq.index)))

@@ -1,6 +1,8 @@
 """The 802.11r (FT-PSK) cases' judges: the initial mobility domain association, one FT roam
-(over the air or over the DS), repeated roams, a target in another mobility domain, FT over
-the DS where the MDE forbids it, an R0KH/R1KH key mismatch, and ping loss across roams.
+(over the air or over the DS, with the row's PMF and reassociation-deadline checks), repeated
+roams (and a tour of three APs), a target in another mobility domain, FT over the DS where the
+MDE forbids it, an R0KH/R1KH key mismatch, a target that cannot pull PMK-R1, FT after a BTM
+request, and ping loss across roams.
 
 Each reads only its evidence: the facts the scenario recorded (times, marks, command
 replies, the supplicant's STATUS at the end, ping results), the DUT's events and
@@ -56,6 +58,10 @@ def initial_association(ev: CaseEvidence, air: Air, j) -> None:
     j.add(ft.verdicts())
     j.add(check("CONNECTED", f"{R} 13.4", bssid in {ap.bssid for ap in ev.aps.values()},
                 "connected to a lab AP", bssid))
+    if ev.params.get("pmf"):  # the AP requires MFP: the STA's Association Request advertises MFPC
+        for i in mine:
+            idx, r = beacon_rsne(air, i.ap)
+            j.add(pmf_verdicts(i.request, r, idx, initial=True))
     indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-3",))
 
 
@@ -103,7 +109,7 @@ def transition_checks(j, air: Air, ev: CaseEvidence, dut, mine, ft) -> None:
     if p.get("pmf"):
         for x in mine:
             idx, r = beacon_rsne(air, x.target)
-            j.add(pmf_verdicts(x, r, idx))
+            j.add(pmf_verdicts(x.reassoc_req, r, idx))
         # with PMF in use every FT Action frame is a robust management frame: none goes out in clear
         plain = sent_by(air, dut.mac, ev.facts.get("t0", 0), "ft_action_req", "ft_action_confirm")
         idx, cur_rsne = beacon_rsne(air, ev.ap("cur").bssid)
