@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from engine.clauses import GUIDELINES, GUIDELINES_FILE, rule
-from engine.verdict import KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
+from engine.verdict import FIRMWARE, KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
 
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
@@ -132,6 +132,34 @@ FINDINGS: tuple[Finding, ...] = (
             "port_authorized 55-250 ms (the supplicant opening the 802.1X port; in some roams the "
             "longer of the two, and DP-LOSS then names the supplicant), 27-46 of 300 pings lost per "
             "roam against the 25 the ChromeOS criterion allows."),
+    ),
+    Finding(
+        id="ESP32-STA-CONNECTED-ON-ROAM",
+        title="The ESP32 firmware reports a new connection (WIFI_EVENT_STA_CONNECTED) after every roam",
+        behaviour=(
+            "After a successful roam the ESP-IDF Wi-Fi driver prints `wifi:connected with <ssid>, aid = .., "
+            "channel .., bssid = <new BSSID>`, the WIFI_EVENT_STA_CONNECTED it posts to the application: the "
+            "media connect indication of a new connection, inside a roam that succeeded (the real board log "
+            "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
+            "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
+        cases=("FT-16", "FT-17", "BTM-01"),
+        rules=("IND-6",),
+        clause=_IND6.id,
+        quote=_IND6.quotes[0],
+        quote_source=SEEDS_SOURCE,
+        severity="minor",
+        severity_reason=(
+            "An indication, not a protocol fault: nothing is lost on the air, but an application that "
+            "treats STA_CONNECTED as a new link (the roaming example restarts its IP handling) redoes work "
+            "after every roam."),
+        layer=FIRMWARE,
+        applies_to=("esp32", "esp32-twin", "ESP-IDF Wi-Fi driver (roaming_11kvr example)"),
+        upstream="n/a: ESP-IDF's closed Wi-Fi library; not checked against newer IDF releases in this session",
+        evidence=(
+            "Real board: shared/data/esp32/roaming_example_btm_roam.log lines 19-27 (`wifi:state: run -> "
+            "init (0)`, init -> auth -> assoc -> run, then `wifi:connected with ...`). esp32-twin, which "
+            "re-emits that line shape: FT-16, FT-17, BTM-01 IND-6 verdicts citing `serial:<line>` "
+            "`wifi:connected with roamcert, ... bssid = <target>`."),
     ),
     Finding(
         id="LINUX-ARP-EVICT-NOCARRIER",

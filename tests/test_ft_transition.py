@@ -239,3 +239,21 @@ def test_late_reassociation_answer_the_sta_used_is_not_judged():
     assert "FT-REASSOC-TIMELY" not in v
     _, v = _ds_with_reassoc_tries((1.02, 1.125), 1.83, [(2.0, open_auth())])  # two tries only
     assert "FT-REASSOC-TIMELY" not in v
+
+
+def test_recorded_pull_failure_refused_with_53_and_no_reassociation():
+    """Recorded FT-12 (virtual lab): the target, which lists no R0KH of the lab, answers the FT
+    Authentication with status 53; the DUT sends no Reassociation Request on it, is COMPLETED at
+    the end, and the only FAIL is the kernel's link drop (IND-8, LINUX-MAC80211-CARRIER-DROP)."""
+    from pathlib import Path
+    from engine.findings import match
+    from reports.rejudge import judge_folder
+    ev, vs = judge_folder(Path(__file__).parent / "data" / "rejudge" / "FT-12-no-r0kh")
+    v = {x.rule: x for x in vs}
+    assert v["FT-REFUSED"].observed == "status 53 (INVALID_PMKID)" and v["FT-REFUSED"].layer == REFERENCE_AP
+    for rule in ("FT-PULL-ATTEMPT", "FT-PULL-TARGET-REFUSES", "FT-NO-REASSOC-AFTER-REFUSAL", "FT-PULL-NO-FT-JOIN",
+                 "FT-PULL-CONNECTED"):
+        assert v[rule].status == PASS, v[rule].describe()
+    fails = [x for x in vs if x.status == FAIL]
+    assert [(x.rule, x.layer) for x in fails] == [("IND-8", "kernel/driver")]
+    assert match("FT-12", "IND-8", "linux-wpas", "kernel/driver").id == "LINUX-MAC80211-CARRIER-DROP"
