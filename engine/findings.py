@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from engine.clauses import GUIDELINES, GUIDELINES_FILE, rule
-from engine.verdict import KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
+from engine.verdict import FIRMWARE, KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
 
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
@@ -94,14 +94,20 @@ FINDINGS: tuple[Finding, ...] = (
             "associate with it (FT over the DS). cfg80211 reports a disconnect, carrier (IFF_LOWER_UP) "
             "drops, and it comes back with the (re)association: a media disconnect and connect inside "
             "a successful roam. The old association is gone before the new one is tried, so a roam "
-            "that then fails (FT-05's refused FT authentication, a refused reassociation) leaves the "
+            "that then fails (FT-05's refused FT authentication, FT-12's FT authentication refused with "
+            "status 53 by a target that cannot get PMK-R1, a refused reassociation) leaves the "
             "station out of the OP state, and wpa_supplicant starts a new connection (IND-8). "
             "A driver that roams by itself reports nl80211 ROAM and keeps carrier. "
             "wpa_supplicant's operstate DORMANT/UP during the roam is its 802.1X port state, a "
             "separate observation, not the link."),
-        cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "IND-06", "IND-07",
+        cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "FT-10", "FT-11", "FT-12", "FT-14",
+               "FT-15", "FT-16", "FT-17", "FT-18", "FT-19", "FT-20", "FT-21", "FT-22", "FT-23", "IND-06", "IND-07",
                "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18"),
-        rules=("IND-6", "FT-02:IND-8", "FT-05:IND-8"),
+        # IND-8: a failed over-the-air roam leaves OP because the old association was already gone:
+        # FT-05's refused FT authentication, FT-12's (the target cannot get PMK-R1, status 53), and
+        # an over-the-air roam of FT-16/17/20/22/23 that the loaded lab's slow hostapd made fail
+        rules=("IND-6", "FT-02:IND-8", "FT-05:IND-8", "FT-12:IND-8", "FT-16:IND-8", "FT-17:IND-8", "FT-20:IND-8",
+               "FT-22:IND-8", "FT-23:IND-8"),
         clause=_IND6.id,
         quote=_IND6.quotes[0],
         quote_source=SEEDS_SOURCE,
@@ -126,6 +132,34 @@ FINDINGS: tuple[Finding, ...] = (
             "port_authorized 55-250 ms (the supplicant opening the 802.1X port; in some roams the "
             "longer of the two, and DP-LOSS then names the supplicant), 27-46 of 300 pings lost per "
             "roam against the 25 the ChromeOS criterion allows."),
+    ),
+    Finding(
+        id="ESP32-STA-CONNECTED-ON-ROAM",
+        title="The ESP32 firmware reports a new connection (WIFI_EVENT_STA_CONNECTED) after every roam",
+        behaviour=(
+            "After a successful roam the ESP-IDF Wi-Fi driver prints `wifi:connected with <ssid>, aid = .., "
+            "channel .., bssid = <new BSSID>`, the WIFI_EVENT_STA_CONNECTED it posts to the application: the "
+            "media connect indication of a new connection, inside a roam that succeeded (the real board log "
+            "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
+            "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
+        cases=("FT-16", "FT-17", "BTM-01"),
+        rules=("IND-6",),
+        clause=_IND6.id,
+        quote=_IND6.quotes[0],
+        quote_source=SEEDS_SOURCE,
+        severity="minor",
+        severity_reason=(
+            "An indication, not a protocol fault: nothing is lost on the air, but an application that "
+            "treats STA_CONNECTED as a new link (the roaming example restarts its IP handling) redoes work "
+            "after every roam."),
+        layer=FIRMWARE,
+        applies_to=("esp32", "esp32-twin", "ESP-IDF Wi-Fi driver (roaming_11kvr example)"),
+        upstream="n/a: ESP-IDF's closed Wi-Fi library; not checked against newer IDF releases in this session",
+        evidence=(
+            "Real board: shared/data/esp32/roaming_example_btm_roam.log lines 19-27 (`wifi:state: run -> "
+            "init (0)`, init -> auth -> assoc -> run, then `wifi:connected with ...`). esp32-twin, which "
+            "re-emits that line shape: FT-16, FT-17, BTM-01 IND-6 verdicts citing `serial:<line>` "
+            "`wifi:connected with roamcert, ... bssid = <target>`."),
     ),
     Finding(
         id="LINUX-ARP-EVICT-NOCARRIER",
@@ -496,6 +530,27 @@ REFERENCE_NOTES: tuple[ReferenceNote, ...] = (
         text=("After a failed R0KH-R1KH key pull (FT-07, mismatched keys) hostapd sends an FT Response "
               "with status 0, which the DUT rejects."),
         source="carried over from the earlier README; not re-checked for this registry",
+    ),
+    ReferenceNote(
+        id="HOSTAPD-FT-NO-R0KH-STATUS-53",
+        title="hostapd 2.10 refuses an FT authentication at once (status 53) when it knows no R0KH to pull from",
+        layer=REFERENCE_AP,
+        text=("A target whose r0kh/r1kh lists name no key holder of the DUT's R0KH-ID, and that derives no "
+              "PMK-R1 locally (ft_psk_generate_local=0), answers FT message 2 at once with status 53 "
+              "(INVALID_PMKID), over the air and over the DS: no RRB pull is sent, so nothing waits for a "
+              "pull timeout. FT-12 and FT-13 use this to make a failed PMK-R1 pull without timing."),
+        source="FT-12/FT-13 on the virtual lab (December 2026): FT Authentication seq 2 and FT Action Response with status 53",
+    ),
+    ReferenceNote(
+        id="HOSTAPD-FT-DEADLINE-IN-M3",
+        title="hostapd 2.10 announces the reassociation deadline in 4-way message 3, not in FT message 2",
+        layer=REFERENCE_AP,
+        text=("hostapd puts TIE[ReassociationDeadline] (its reassociation_deadline, TUs) and TIE[KeyLifetime] in "
+              "the Key Data of message 3 of the initial mobility domain association's 4-way handshake, wrapped "
+              "with the KEK; its FT Authentication and FT Action Responses carry no TIE. The oracle reads the "
+              "deadline from either place (engine/ft/transition.py)."),
+        source=("FT-14/FT-15 on the virtual lab: message 2 without TIE; M3 unwrapped with the oracle's KEK gives "
+                "1000 TUs, the configured value; hostapd's wpa_auth.c writes both TIEs after the FTE in M3"),
     ),
     ReferenceNote(
         id="HOSTAPD-BSS-TERM-TSF",
