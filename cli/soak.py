@@ -32,6 +32,10 @@ LEAD_S = 0.5
 ROAM_TIMEOUT_S = 10.0
 
 
+class SoakSetupError(Exception):
+    """The soak cannot run with this DUT (a capability it needs is not claimed)."""
+
+
 def _stats(xs: list[float]) -> str:
     from reports.metrics import fmt, percentile
     if not xs:
@@ -87,6 +91,9 @@ def main(argv: list[str]) -> int:
     lab = open_lab("virtual", out)
     try:
         doc = soak(lab, a.dut, a.roams, a.block, out)
+    except SoakSetupError as e:
+        print(f"roamcert bench soak: {e}", file=sys.stderr)
+        return 2
     finally:
         close_lab(lab)
     doc["wall_s"] = round(time.monotonic() - t_start, 1)
@@ -116,7 +123,8 @@ def soak(lab, dut_name: str, n: int, block: int, out: Path) -> dict:
     missing = [c for c in ("ft_psk", "ft_over_air", "commands", "data_plane") if c not in dut.capabilities]
     if missing:
         dut.close()
-        raise SystemExit(f"roamcert bench soak: {dut_name} does not claim {', '.join(missing)}")
+        raise SoakSetupError(f"{dut_name} does not claim {', '.join(missing)} (the soak roams FT through "
+                             "the DUT's data-plane twin)")
     kinds = [sk.FT_AIR] + ([sk.FT_DS] if "ft_over_ds" in dut.capabilities else []) + \
             ([sk.BTM] if "btm" in dut.capabilities else [])
     ns = dataplane.DUT_NS
