@@ -8,7 +8,8 @@
 
 Prints per (case, DUT) the outcome and each rule's status across the runs, every flip as a
 FLAKY line with its flip count and the findings-registry entry that explains it (if any),
-and the total. Exit 0: no flip; 1: any flip; 2: bad arguments or unreadable run folders.
+a MISSING line for a case some run lacks, and the total. Exit 0: no flip; 1: any flip or
+missing case; 2: bad arguments or unreadable run folders.
 A flip is never rerun into a pass: the comparison is reports/stability.py.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ RUN_FOLDER_LINE = re.compile(r"^roamcert: run folder (\S+)", re.M)
 
 
 def exit_code(cmp: st.Comparison) -> int:
-    return 1 if cmp.flaky else 0
+    return 1 if cmp.differs else 0
 
 
 def _one_run(run_args: list[str], i: int, n: int) -> Path | None:

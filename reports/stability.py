@@ -17,8 +17,8 @@ from typing import Callable, Iterable
 
 from reports import summary as sm
 
-ABSENT = "absent"  # the case is not in that run, or the rule not in that run's case
-NOT_RUN = "-"  # a rule's value in a run whose case is absent: the outcome track counts that flip
+ABSENT = "absent"  # a case missing from a run (Comparison.missing)
+UNCHECKED = "unchecked"  # a rule the case's judge did not reach or need in that run
 # a rule's status in a case, from all its verdicts: a rule may be checked several times in
 # one case (one BCN-TOKEN per report); the worst of them stands for the rule
 _RANK = {"fail": 3, "pass": 2, "info": 1}
@@ -34,8 +34,7 @@ class Track:
 
     @property
     def flips(self) -> int:
-        vs = [v for v in self.values if v != NOT_RUN]
-        return sum(1 for a, b in zip(vs, vs[1:]) if a != b)
+        return sum(1 for a, b in zip(self.values, self.values[1:]) if a != b)
 
 
 @dataclass
@@ -53,7 +52,13 @@ class CaseRow:
 @dataclass
 class Comparison:
     runs: list[str]
-    rows: list[CaseRow]
+    rows: list[CaseRow]  # the (case, DUT) pairs every run has
+    missing: list[Track] = field(default_factory=list)  # outcome tracks of pairs some run lacks
+
+    @property
+    def differs(self) -> bool:
+        """The runs are not identical: a verdict flipped, or a case is not in every run."""
+        return bool(self.flaky or self.missing)
 
     @property
     def flaky(self) -> list[Track]:
@@ -99,18 +104,21 @@ def compare(runs: list[tuple[str, list[dict]]],
             if k not in keys:
                 keys.append(k)
         per_run.append(by_key)
-    rows = []
+    rows, missing = [], []
     for cid, dut in keys:
         entries = [r.get((cid, dut)) for r in per_run]
         outcome = Track(cid, dut, "outcome", [str(e.get("verdict")) if e else ABSENT for e in entries])
+        if ABSENT in outcome.values:
+            # not a flip of the case: a run that lacks it did not run the same thing
+            missing.append(outcome)
+            continue
         statuses = [rule_statuses(e.get("verdicts") or []) if e else {} for e in entries]
         rule_ids: list[str] = []
         for s in statuses:
             rule_ids += [r for r in s if r not in rule_ids]
         rules = []
         for rule in rule_ids:
-            t = Track(cid, dut, rule, [NOT_RUN if e is None else s[rule][0] if rule in s else ABSENT
-                                       for e, s in zip(entries, statuses)])
+            t = Track(cid, dut, rule, [s[rule][0] if rule in s else UNCHECKED for s in statuses])
             if t.flips:
                 layers = [s[rule][1] for s in statuses if rule in s and s[rule][0] == "fail"]
                 f = match(cid, rule, dut, layers[0]) if layers else None
@@ -120,7 +128,7 @@ def compare(runs: list[tuple[str, list[dict]]],
             ids = sorted({t.finding for t in rules if t.flips and t.finding})
             outcome.finding = ", ".join(ids) or None
         rows.append(CaseRow(cid, dut, outcome, rules))
-    return Comparison([rid for rid, _ in runs], rows)
+    return Comparison([rid for rid, _ in runs], rows, missing)
 
 
 def load_run(folder: str | Path) -> tuple[str, list[dict]]:
@@ -170,12 +178,17 @@ def format_comparison(cmp: Comparison, all_rules: bool = False) -> list[str]:
                 parts.append(f"{len(rules)} {status}{named}")
             lines.append(f"    rules stable in every run: {'; '.join(parts)}")
     lines.append("")
+    for t in cmp.missing:
+        lines.append(f"MISSING {t.case_id} [{t.dut}]: not in every run ({_seq(t.values)}); not compared")
     flaky = cmp.flaky
     if flaky:
         lines.append(f"FLAKY ({len(flaky)} track(s), {cmp.flips} flip(s) over {len(cmp.runs)} runs):")
         for t in flaky:
             why = f"; explained by {t.finding}" if t.finding else "; no registry entry explains it"
             lines.append(f"  FLAKY {t.case_id} [{t.dut}] {t.what}: {_seq(t.values)} flips={t.flips}{why}")
-    else:
+    elif not cmp.missing:
         lines.append(f"stable: 0 flips over {len(cmp.runs)} runs ({len(cmp.rows)} case/DUT pairs)")
+    else:
+        lines.append(f"0 flips over {len(cmp.runs)} runs in the {len(cmp.rows)} case/DUT pairs every run has; "
+                     f"{len(cmp.missing)} pair(s) not in every run: the runs did not run the same cases")
     return lines

@@ -65,7 +65,7 @@ def test_a_flip_no_entry_explains_says_so(tmp_path):
             for n, o in (("r1", "passed"), ("r2", "failed"))]
     cmp = st.compare(runs)
     (t,) = [t for t in cmp.flaky if t.what == "FT-MIC"]
-    assert t.values == ["absent", "fail"] and t.flips == 1 and t.finding is None
+    assert t.values == ["unchecked", "fail"] and t.flips == 1 and t.finding is None
     assert "no registry entry explains it" in "\n".join(st.format_comparison(cmp))
 
 
@@ -86,12 +86,16 @@ def test_worst_status_of_a_rule_checked_twice():
     assert st.rule_statuses(vs) == {"BCN-TOKEN": ("fail", "supplicant"), "X": ("info", None)}
 
 
-def test_absent_case_flips_the_outcome_only():
-    c = fr.case("NR-01")
-    cmp = st.compare([("r1", [c]), ("r2", []), ("r3", [c])])
-    (row,) = cmp.rows
-    assert row.outcome.values == ["passed", "absent", "passed"] and row.outcome.flips == 2
-    assert all(t.flips == 0 for t in row.rules) and row.rules[0].values == ["pass", "-", "pass"]
+def test_a_case_missing_from_a_run_is_listed_not_compared():
+    c, d = fr.case("NR-01"), fr.case("NR-02")
+    cmp = st.compare([("r1", [c, d]), ("r2", [d]), ("r3", [c, d])])
+    assert [r.case_id for r in cmp.rows] == ["NR-02"] and cmp.flaky == []
+    (m,) = cmp.missing
+    assert (m.case_id, m.values) == ("NR-01", ["passed", "absent", "passed"])
+    assert cmp.differs and cli_stability.exit_code(cmp) == 1
+    text = st.format_comparison(cmp)
+    assert "MISSING NR-01 [linux-wpas]: not in every run (passed absent passed); not compared" in text
+    assert "the runs did not run the same cases" in text[-1]
 
 
 def test_per_dut_rows(tmp_path):
