@@ -61,7 +61,9 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
     target, when the air has no completed FT exchange to the target in its window (every roam
     of the soak is between two FT APs of one mobility domain), or when no ping went through
     it; the failure names which."""
+    frames = list(frames)
     ft = find_exchanges(frames, secrets)
+    t_of = {f.index: f.t for f in frames}
     out = []
     for r in roams:
         mine = _exchanges_in(ft.exchanges, sta, r)
@@ -71,6 +73,11 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
             why.append(r.problem)
         if r.connected_to != r.target:
             why.append(f"no connection to {r.target}" + (f" (connected to {r.connected_to})" if r.connected_to else ""))
+            # a full connection (4-way handshake) in the window: the DUT gave up on FT and joined afresh
+            full = sorted({h.ap for h in ft.handshakes if h.sta == sta and 1 in h.messages
+                           and r.t_command <= t_of.get(h.messages[1][0], -1.0) <= r.t_end})
+            if full:
+                why.append(f"a 4-way handshake with {', '.join(full)} followed (a full connection, not FT)")
         if not done:
             seen = ", ".join(f"to {x.target} {'completed' if x.latency_us is not None else 'without Reassociation Response'}"
                              for x in mine) or "none"

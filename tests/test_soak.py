@@ -64,3 +64,13 @@ def test_summary_lines():
     # all ten: roam times 1..10 ms, nearest-rank p50 = 5, p95 = p99 = max = 10
     assert "all: 10 roams, 9 ok, 1 failed\n  roam time on the air (ms):  n=10 p50=5 p95=10 p99=10 max=10" in text
     assert "failures: 1\n  roam 3 ft-air 02:00:00:00:00:00 -> 02:00:00:00:01:00: why" in text
+
+
+def test_a_full_connection_instead_of_ft_is_named():
+    # tshark: frames 48..54 are the 4-way handshake of the initial association with AP0
+    # (EAPOL-Key message 1 at 1795313814.620895, message 4 at .741010); a "roam" window around
+    # it that ended on AP0
+    r = _rec(1, sk.FT_AIR, AP1, AP1, 1795313814.5, 1795313814.8, AP0)
+    (m,) = sk.measure(_frames(), STA, [r])
+    assert not m.ok
+    assert "a 4-way handshake with 02:00:00:00:00:00 followed (a full connection, not FT)" in m.failure
