@@ -1,6 +1,8 @@
 """./roamcert bench soak: many roams back and forth between two FT APs, with a ping through each.
 
   bench soak [--roams N] [--dut linux-wpas] [--block B] [--out DIR]
+  bench soak --from DIR
+      Measures a finished soak again from its soak.json records and captures (no lab).
 
 On the virtual lab: two FT APs (channels 1 and 6, one mobility domain), the DUT's data-plane
 twin in its own network namespace (lab/dataplane.py, as FT-08), connected; then N roams, each
@@ -70,10 +72,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--dut", default="linux-wpas")
     ap.add_argument("--block", type=int, default=25, help="roams per air capture")
     ap.add_argument("--out", help="folder for soak.json and the captures (default runs/soak-<UTC>)")
+    ap.add_argument("--from", dest="from_", metavar="DIR", help="measure a finished soak's folder again")
     try:
         a = ap.parse_args(argv)
     except SystemExit as e:
         return 2 if e.code else 0
+    if a.from_:
+        return remeasure(Path(a.from_))
     if a.roams < 1 or a.block < 1:
         print("roamcert bench soak: --roams and --block must be at least 1", file=sys.stderr)
         return 2
@@ -100,6 +105,37 @@ def main(argv: list[str]) -> int:
     (out / "soak.json").write_text(json.dumps(doc, indent=1))
     print("\n".join(summarize(doc["measurements"], doc["kinds"])))
     print(f"soak: {doc['wall_s']} s wall; raw figures {out / 'soak.json'}")
+    return 0
+
+
+def remeasure(folder: Path) -> int:
+    """Measure a soak folder's roams again from its records and captures; rewrites soak.json's
+    measurements and prints the table."""
+    from engine import soak as sk
+    from engine.air import Air
+    from engine.ft.keys import Secrets
+    from lab.network import PROFILE
+    path = folder / "soak.json"
+    try:
+        doc = json.loads(path.read_text())
+        records = [sk.RoamRecord(**r) for r in doc["records"]]
+        captures, block = doc["captures"], int(doc.get("block", 25))
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        print(f"roamcert bench soak: {path}: not a soak document: {e}", file=sys.stderr)
+        return 2
+    secrets = Secrets.from_passphrase(PROFILE.passphrase, PROFILE.ssid_b)
+    ms = []
+    for i, name in enumerate(captures):
+        blk = records[i * block:(i + 1) * block]
+        try:
+            frames = Air(folder / name).frames
+        except Exception as e:  # a capture that cannot be read: its roams are not measured
+            print(f"roamcert bench soak: {folder / name}: {e}", file=sys.stderr)
+            return 2
+        ms += [m.to_dict() for m in sk.measure(frames, doc["twin_mac"], blk, secrets)]
+    doc["measurements"] = ms
+    path.write_text(json.dumps(doc, indent=1))
+    print("\n".join(summarize(ms, doc["kinds"])))
     return 0
 
 
@@ -199,7 +235,7 @@ def soak(lab, dut_name: str, n: int, block: int, out: Path) -> dict:
         twin.close()
         dataplane.move_back(lab.agent, twin.iface, ns)
         dut.close()
-    return {"dut": dut_name, "twin_mac": twin.mac, "roams_requested": n, "kinds": kinds,
+    return {"dut": dut_name, "twin_mac": twin.mac, "roams_requested": n, "kinds": kinds, "block": block,
             "ping_interval_s": PING_INTERVAL, "ping_count": PING_COUNT, "lead_s": LEAD_S,
             "aps": {"a": ap_a.bssid, "b": ap_b.bssid}, "captures": captures,
             "records": [asdict(r) for r in records], "measurements": measurements}

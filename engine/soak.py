@@ -13,7 +13,9 @@ from dataclasses import asdict, dataclass, field
 
 from engine.ft.exchange import find_exchanges
 from engine.ft.keys import Secrets
+from engine.ft.checks import SLOW_AP
 from engine.outage import unanswered_runs
+from engine.verdict import FAIL
 
 FT_AIR, FT_DS, BTM = "ft-air", "ft-ds", "btm"
 KINDS = (FT_AIR, FT_DS, BTM)
@@ -46,6 +48,7 @@ class RoamMeasurement:
     pings_lost: int | None
     outage_ms: float | None    # longest unanswered run x interval
     failure: str = ""
+    layers: list[str] = field(default_factory=list)  # layers of the FT judge's FAILs in the roam's window
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -67,7 +70,9 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
     out = []
     for r in roams:
         mine = _exchanges_in(ft.exchanges, sta, r)
-        done = [x for x in mine if x.target == r.target and x.latency_us is not None]
+        # completed: the target's Reassociation Response accepted the roam (status 0)
+        done = [x for x in mine if x.target == r.target and x.latency_us is not None and x.reassoc_resp.status == 0]
+        fails = [v for x in mine for v in x.findings + x.verdicts if v.status == FAIL]
         why = []
         if r.problem:
             why.append(r.problem)
@@ -79,9 +84,18 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
             if full:
                 why.append(f"a 4-way handshake with {', '.join(full)} followed (a full connection, not FT)")
         if not done:
-            seen = ", ".join(f"to {x.target} {'completed' if x.latency_us is not None else 'without Reassociation Response'}"
-                             for x in mine) or "none"
+            def state(x):
+                if x.reassoc_resp is None:
+                    return "without Reassociation Response"
+                return f"refused (Reassociation Response status {x.reassoc_resp.status})"
+            seen = ", ".join(f"to {x.target} {state(x)}" for x in mine) or "none"
             why.append(f"no completed FT exchange to {r.target} on the air (exchanges seen: {seen})")
+        if fails:
+            rules = sorted({f"{v.rule} ({v.layer})" for v in fails})
+            why.append("FT judge FAILs: " + ", ".join(rules))
+            if any(SLOW_AP in (v.message or "") for v in fails):
+                why.append(f"{SLOW_AP}: the STA resent its FT Authentication and the AP answered both with "
+                           "different ANonces (lab note LAB-FT-AUTH-TIMEOUT)")
         elif r.kind in (FT_AIR, FT_DS) and any(x.over_ds is not None and x.over_ds != (r.kind == FT_DS) for x in done):
             why.append(f"FT {'over the air' if r.kind == FT_DS else 'over the DS'} where {r.kind} was commanded")
         lost = outage = None
@@ -92,5 +106,6 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
         else:
             why.append("no ping ran through the roam")
         out.append(RoamMeasurement(r.index, r.kind, r.source, r.target, not why,
-                                   done[-1].latency_us if done else None, lost, outage, "; ".join(why)))
+                                   done[-1].latency_us if done else None, lost, outage, "; ".join(why),
+                                   sorted({v.layer for v in fails})))
     return out

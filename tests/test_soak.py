@@ -74,3 +74,18 @@ def test_a_full_connection_instead_of_ft_is_named():
     (m,) = sk.measure(_frames(), STA, [r])
     assert not m.ok
     assert "a 4-way handshake with 02:00:00:00:00:00 followed (a full connection, not FT)" in m.failure
+
+
+def test_a_refused_ft_roam_of_a_slow_reference_ap_is_not_a_roam_time():
+    """tests/data/rejudge/FT-02-slow-ap: a recorded FT roam the reference AP refused with status
+    55 after answering a repeated FT Authentication with a second ANonce (the FT judge puts
+    those FAILs on the reference AP)."""
+    from engine.ft.keys import Secrets
+    frames = Air(Path(__file__).parent / "data" / "rejudge" / "FT-02-slow-ap" / "air.pcap").frames
+    t0 = 1796616892.003902  # the exchange's first FT Authentication
+    r = _rec(1, sk.FT_AIR, "02:00:00:00:01:00", "02:00:00:00:02:00", t0 - 0.5, t0 + 3, "02:00:00:00:01:00")
+    (m,) = sk.measure(frames, "02:00:00:00:00:00", [r], Secrets.from_passphrase("roamcert-passphrase", b"roamcert"))
+    assert not m.ok and m.roam_time_us is None
+    assert "refused (Reassociation Response status 55)" in m.failure
+    assert "FT-REASSOC-STATUS (reference AP)" in m.failure and "LAB-FT-AUTH-TIMEOUT" in m.failure
+    assert m.layers == ["reference AP"]
