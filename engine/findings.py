@@ -385,15 +385,21 @@ FINDINGS: tuple[Finding, ...] = (
     ),
     Finding(
         id="WPAS-BCN-SERVING-BSS-UNREQUESTED-CHANNEL",
-        title="Intermittently, a beacon report for the serving BSS on a channel the request did not ask for",
+        title="A beacon report for the serving BSS on a channel the request did not ask for",
         behaviour=(
-            "An active-mode request for one channel of another ESS sometimes gets, besides the BSSs "
-            "of that channel, a report for the DUT's serving BSS on its own channel. wpa_supplicant "
-            "2.10 filters the scan results of a beacon measurement by update time (8 ms slack) and "
-            "TSF BSSID, never by the requested channels; the serving BSS's entry is refreshed by its "
-            "own Beacons whenever the DUT is back on its channel, so it passes the age check when one "
-            "of them lands inside the measurement window. This mechanism is read from the 2.10 "
-            "source and fits the intermittence; no debug log of a failing run has confirmed it yet."),
+            "An active-mode request for one channel of another ESS gets, besides the BSSs of that "
+            "channel, a report for the DUT's serving BSS on its own channel whenever one of the "
+            "serving AP's Beacons reached the DUT while the measurement scan ran. wpa_supplicant 2.10 "
+            "filters the scan results of a beacon measurement by update time (8 ms slack) and TSF "
+            "BSSID, never by the requested channels (wpas_beacon_rep_scan_process()); mac80211 "
+            "refreshes the serving BSS's entry from each of its Beacons heard during a scan, and "
+            "mac80211_hwsim delivers the serving channel's frames to an associated STA for the whole "
+            "software scan (lab note LAB-HWSIM-SERVING-CHANNEL-DURING-SCAN). At 100 TU beacons that "
+            "was the beacon phase's luck (the verdict flipped between runs); BCN-20's serving APs "
+            "beacon every 20 TU, so a Beacon always falls inside the 60-100 ms scan and the report "
+            "always comes. Confirmed in the evidence: the serving BSS's Reported Frame Body carries "
+            "the Timestamp of the serving Beacon sent during the scan, and a run without such a Beacon logs \"RRM: "
+            "Ignore scan result for <serving> due to old update\"."),
         cases=("BCN-20",),
         rules=("BCN-BSSID-MAY",),
         clause=f"{R} 11.10.9.3 (Beacon report)",
@@ -402,16 +408,19 @@ FINDINGS: tuple[Finding, ...] = (
         severity="minor",
         severity_reason=(
             "An extra, correctly labelled report (its channel field says where the BSS is), so an AP "
-            "can discard it; but it is a BSS that was not measured on a requested channel, and it "
-            "comes and goes with timing."),
+            "can discard it; but it is a BSS that was not measured on a requested channel. On real "
+            "radios the serving channel is heard only in the on-channel parts of a scan, so it shows "
+            "less often there."),
         layer=SUPPLICANT,
         applies_to=(LINUX_WPAS, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_beacon_rep_scan_process() has no "
             "frequency filter)"),
         evidence=(
-            "BCN-20 case folder, when it fails: a Beacon Report whose BSSID is the serving AP and "
-            "whose channel is the serving channel, not the requested one."),
+            "BCN-20 case folder: a Beacon Report whose BSSID is the serving AP and whose channel is "
+            "the serving channel, not the requested one; its Reported Frame Body's Timestamp is "
+            "that of a serving Beacon on the air (air.pcap) sent between the DUT's power-save Null "
+            "frame and its return to the channel."),
     ),
 )
 
@@ -574,6 +583,25 @@ REFERENCE_NOTES: tuple[ReferenceNote, ...] = (
               "reference AP, with the frames (engine/ft/checks.py _slow_ap, "
               "tests/data/rejudge/FT-02-slow-ap); the AP logs live on the VM's tmpfs to keep hostapd fast."),
         source="carried over from the earlier README (lab runs under load); not re-checked for this registry",
+    ),
+    ReferenceNote(
+        id="LAB-HWSIM-SERVING-CHANNEL-DURING-SCAN",
+        title="mac80211_hwsim lets an associated STA hear its serving channel while it scans another",
+        layer=LAB,
+        text=("A hwsim radio receives a frame sent on its current channel, its temporary (hardware "
+              "scan / remain-on-channel) channel, or the channel of any of its interfaces' channel "
+              "contexts. An associated STA doing a software scan of another channel therefore still "
+              "hears its serving AP's Beacons, and mac80211 (which feeds every Beacon heard during a "
+              "scan to cfg80211) refreshes the serving BSS's entry. A real radio tuned to the scanned "
+              "channel would not. It makes BCN-20's extra report (WPAS-BCN-SERVING-BSS-UNREQUESTED-CHANNEL) "
+              "depend on whether a serving Beacon falls inside the scan, which BCN-20 fixes with "
+              "20 TU beacons."),
+        source=("Linux mac80211_hwsim.c: mac80211_hwsim_tx_frame_no_nl() delivers when "
+                "hwsim_chans_compat() matches tmp_chan or channel, else asks mac80211_hwsim_tx_iter() "
+                "whether an interface's chanctx_conf is on the frame's channel; lab runs of BCN-20 "
+                "(December 2026): the serving BSS's Beacon Report carries, in its Reported Frame Body, "
+                "the Timestamp of a serving Beacon sent after the STA's Probe Request on the scanned "
+                "channel and before its return."),
     ),
 )
 
