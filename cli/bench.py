@@ -1,4 +1,4 @@
-"""./roamcert bench lab|analyze|mutants|fuzz: figures (printed, never asserted).
+"""./roamcert bench lab|analyze|mutants|fuzz|parallel: figures (printed, never asserted).
 
   bench fuzz [--inputs N] [--seed S] [--timeout SEC] [--workers W]
       Mutated captures and logs through `analyze`: inputs, crashes, hangs, inputs/s (cli/fuzz.py).
@@ -10,6 +10,10 @@
       analyzer's peak RSS.
   bench lab [...]
       The lab's own figures (lab/bench.py).
+  bench parallel [--workers N] [run options]
+      The same selection as `./roamcert run [run options]`, serially and with -n N (default 2):
+      both wall times, their ratio, and whether the verdicts per (case, DUT, rule) are
+      identical, every difference listed (cli/bench_parallel.py).
   bench mutants [-k ID]
       The fault catalogue (cli/mutants.py): recorded lab evidence broken on purpose,
       judged by the oracle; prints each mutant, the rule that must catch it, and caught/total.
@@ -52,7 +56,10 @@ def main(argv=None) -> int:
     if argv[0] == "fuzz":
         from cli.fuzz import bench_fuzz
         return bench_fuzz(argv[1:])
-    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze, mutants or fuzz)", file=sys.stderr)
+    if argv[0] == "parallel":
+        from cli import bench_parallel
+        return bench_parallel.main(argv[1:])
+    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze, mutants, fuzz or parallel)", file=sys.stderr)
     return 2
 
 

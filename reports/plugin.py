@@ -29,7 +29,7 @@ from fixtures.run_folder import safe_name  # noqa: E402
 from fixtures.run_folder import RECORD_KEY, RunState, keep_evidence, peek_state, run_dir, set_run_info  # noqa: F401 (re-exported for plugins)
 from fixtures.run_folder import jsonable
 from fixtures.run_folder import state as _state
-from fixtures.parallel import CASE_ATTR, RUN_ATTR, given_run_dir, is_worker, merge_worker_facts, worker_facts
+from fixtures.parallel import CASE_ATTR, RUN_ATTR, is_worker, merge_worker_facts, worker_facts
 from reports import summary as sm
 
 def pytest_addoption(parser):
@@ -66,7 +66,7 @@ def pytest_configure(config):
             st.info["profile"] = pf.load(prof).stamp()
         except pf.ProfileError as e:
             raise pytest.UsageError(f"--profile: {e}") from None
-    asked = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR") or given_run_dir(config)
+    asked = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
     if asked:
         d = run_dir(config)
         # Default the other outputs into the run folder; junitxml and allure read these later in configure.
