@@ -288,3 +288,36 @@ def test_run_preflight_refuses_a_bad_n(argv, problem, monkeypatch, tmp_path, cap
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and problem in err, err
     assert not (tmp_path / "runs").exists()
+
+
+def test_bench_parallel_lists_every_difference():
+    from cli import bench_parallel as bp
+    from fake_runs import case
+
+    serial = {"cases": [case("FT-01"), case("FT-02", "failed", fails=[("FT-MIC", "DUT")]),
+                        case("FT-03", dut="esp32-twin")]}
+    same = json.loads(json.dumps(serial))
+    same["cases"].reverse()  # a parallel run's rows come in the order the workers finish
+    assert bp.differences(serial, same) == []
+    other = json.loads(json.dumps(serial))
+    other["cases"][1]["verdict"] = "passed"
+    other["cases"][1]["verdicts"][1]["status"] = "pass"
+    del other["cases"][2]
+    assert bp.differences(serial, other) == [
+        "outcome FT-02 / linux-wpas: serial failed, parallel passed",
+        "outcome FT-03 / esp32-twin: serial passed, parallel absent",
+        "verdict FT-02 / linux-wpas / FT-MIC: serial fail, parallel pass",
+        "verdict FT-03 / esp32-twin / FT-03-OK: serial pass, parallel absent",
+    ]
+
+
+@pytest.mark.parametrize("argv, problem", [(["--workers", "0"], "--workers must be 1 or more"),
+                                           (["-n", "2", "-m", "smoke"], "with --workers, not -n")])
+def test_bench_parallel_refuses(argv, problem, capsys, monkeypatch):
+    from cli import bench_parallel as bp
+
+    def no_run(*a, **k):
+        raise AssertionError("a run was started")
+    monkeypatch.setattr(bp, "_run", no_run)
+    assert bp.main(argv) == 2
+    assert problem in capsys.readouterr().err
