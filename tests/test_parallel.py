@@ -219,6 +219,13 @@ def test_dut_of_a_node_id():
     assert par.dut_of("suites/test_x.py::test_y[esp32-twinkle-1]", duts) is None
     assert par.scope_of("suites/test_11v.py::test_btm[esp32-twin-BTM-02]", duts) == "suites/test_11v.py::esp32-twin"
     assert par.scope_of("suites/test_x.py::test_y[other]", duts) == "suites/test_x.py"
+    # one board on this host's serial port: every module of it on one worker, never two at once
+    boards = ("esp32:/dev/ttyUSB0", "esp32:lg:esp32-0")
+    assert par.scope_of("suites/test_11v.py::test_btm[esp32:/dev/ttyUSB0-BTM-02]", boards) == \
+        par.scope_of("suites/test_11r.py::test_ft[esp32:/dev/ttyUSB0-FT-01]", boards) == "dut::esp32:/dev/ttyUSB0"
+    # a board of the worker's own labgrid place: per module, like the virtual DUTs
+    assert par.scope_of("suites/test_11v.py::test_btm[esp32:lg:esp32-0-BTM-02]", boards) == \
+        "suites/test_11v.py::esp32:lg:esp32-0"
 
 
 def test_worker_facts_merge():
