@@ -328,3 +328,39 @@ def test_bench_parallel_refuses(argv, problem, capsys, monkeypatch):
     monkeypatch.setattr(bp, "_run", no_run)
     assert bp.main(argv) == 2
     assert problem in capsys.readouterr().err
+
+
+def test_a_worker_that_dies_leaves_an_error_row(tmp_path):
+    """xdist's report for a case whose worker died (when "???", made on the controller, so it
+    carries no row): the case becomes an error row naming the worker, the summary is written.
+    (Not run through xdist itself: its loadscope hands the crashed case to the next worker,
+    which a deterministic crash takes down as well, until the restarts run out.)"""
+    from reports import plugin as rp
+
+    class Config:  # what _case_done reads of pytest's config
+        stash: dict = {}
+        rootpath = tmp_path
+
+        class pluginmanager:
+            @staticmethod
+            def get_plugin(name):
+                return None
+
+        def getoption(self, name, default=None):
+            return str(tmp_path / "run") if name == "run_dir" else default
+
+    config = Config()
+    config.stash = pytest.Stash()
+    rp.run_dir(config)
+    msg = "worker 'gw1' crashed while running 'suites/test_11v.py::test_btm[linux-wpas-BTM-02]'"
+    crash = pytest.TestReport("suites/test_11v.py::test_btm[linux-wpas-BTM-02]", ("suites/test_11v.py", None, ""),
+                              {}, "failed", msg, "???")
+    rp._case_done(config, crash)
+    ok = pytest.TestReport("suites/test_11v.py::test_btm[linux-wpas-BTM-01]", ("suites/test_11v.py", None, ""),
+                           {}, "passed", None, "teardown")
+    rp._case_done(config, ok)  # a teardown report without a row (not a roamcert case): no row
+    doc = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert [(c["nodeid"], c["verdict"], c["reason"]) for c in doc["cases"]] == [
+        ("suites/test_11v.py::test_btm[linux-wpas-BTM-02]", "error", msg)]
+    assert "recorded" not in doc["cases"][0]
+    assert doc["totals"]["error"] == 1
