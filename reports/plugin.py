@@ -10,6 +10,11 @@ certificate-<dut>.html per DUT and index.html (reports.publish; --profile names 
 certification profile).
 Without --run-dir (or $ROAMCERT_RUN_DIR), the folder runs/<UTC timestamp>/ is made
 on first use of run_dir(config), and runs/latest points at it.
+
+Under pytest-xdist (-n N) one process still writes summary.json, junit.xml and the
+manifest: the controller. A case's summary row is made where the case ran and rides on its
+teardown report (with the worker's lab and DUT facts) to the controller, whose
+pytest_runtest_logreport adds it, as a serial run adds its own (fixtures/parallel.py).
 """
 from __future__ import annotations
 
