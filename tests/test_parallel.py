@@ -10,6 +10,7 @@ lab files apart, and every module x DUT on one worker.
 from __future__ import annotations
 
 import json
+import os
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -122,7 +123,6 @@ def two_runs(tmp_path_factory):
     for name, extra in (("serial", ()), ("parallel", ("-n", "2", "--dist", "loadscope"))):
         run = tmp / "runs" / name
         who = tmp / f"{name}-who.tsv"
-        import os
         os.environ["ROAMCERT_TEST_WHO"] = str(who)
         try:
             # --run-dir=DIR, one argument: as two, pytest takes the (existing) folder for a
