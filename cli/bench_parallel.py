@@ -98,6 +98,10 @@ def main(argv: list[str]) -> int:
     diff = differences(ds, dp)
     outcomes, rules = verdict_table(ds)
     if diff:
+        # the case outcomes on their own: an info verdict that depends on timing (a late
+        # answer noted, not judged) can differ while every case's outcome agrees
+        same_outcomes = not any(d.startswith("outcome ") for d in diff)
+        print(f"outcomes:  {'identical' if same_outcomes else 'DIFFER'} ({len(outcomes)} case x DUT)")
         print(f"verdicts:  DIFFER in {len(diff)} place(s):")
         for line in diff:
             print("  " + line)
