@@ -318,7 +318,9 @@ def _case_done(config, report) -> None:
             verdict, reason, dur = entry["verdict"], entry["reason"], entry["duration_s"]
             tr.ensure_newline()
             first = reason.strip().splitlines()[0][:100] if reason.strip() and verdict != "passed" else ""
-            tr.write_line(sm.printable(f"[{entry['family'] or '-'}] {entry['case_id']}  {verdict.upper()}  {dur:.1f}s"
+            # workers finish cases of different DUTs in any order: their lines name the DUT and worker
+            where = f" {entry['dut']} on {facts['worker']}" if facts and entry.get("dut") else ""
+            tr.write_line(sm.printable(f"[{entry['family'] or '-'}] {entry['case_id']}{where}  {verdict.upper()}  {dur:.1f}s"
                                        + (f"  ({first})" if first else "")), **{_COLOURS[verdict]: True})
 
 

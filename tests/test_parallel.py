@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -157,6 +158,9 @@ def test_parallel_summary_has_the_serial_rows(two_runs):
     bad = sorted((c for c in p["cases"] if c["verdict"] == "failed"), key=lambda c: c["case_id"])
     assert [(c["case_id"], c["dut"]) for c in bad] == [("ONE-02", "esp32-twin"), ("TWO-02", "esp32-twin")]
     assert [[v["status"] for v in c["verdicts"]] for c in bad] == [["fail"], ["fail"]]
+    # the console line of a worker's case names its DUT and worker (workers interleave); serial's does not
+    assert re.search(r"\[802\.11v\] ONE-02 esp32-twin on gw[01]  FAILED", pproc.stdout), pproc.stdout
+    assert "[802.11v] ONE-02  FAILED" in sproc.stdout
 
 
 def test_each_module_and_dut_runs_on_one_worker(two_runs):
