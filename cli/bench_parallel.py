@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -46,7 +47,7 @@ def differences(serial: dict, parallel: dict) -> list[str]:
 def _run(label: str, args: list[str]) -> tuple[float, Path | None, int]:
     """One `./roamcert run` with args; its wall time, run folder and exit code."""
     env = dict(os.environ, ROAMCERT_RUNS=str(BASE))
-    print(f"roamcert bench parallel: {label}: ./roamcert run {' '.join(args)}", flush=True)
+    print(f"roamcert bench parallel: {label}: ./roamcert run {shlex.join(args)}", flush=True)
     t0 = time.monotonic()
     proc = subprocess.run([sys.executable, "-m", "cli", "run", *args], cwd=ROOT, env=env,
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)

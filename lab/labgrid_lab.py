@@ -127,7 +127,7 @@ class LabgridLab:
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        (self.results_dir / self.lab_dir).mkdir(exist_ok=True)
+        (self.results_dir / self.lab_dir).mkdir(parents=True, exist_ok=True)
         self.place = acquire_first(self.places, self.start)  # PlaceBusy when other jobs hold them
         try:
             self.host = SshHost.from_resource(self.place.find("NetworkService", self.host_name),
