@@ -27,8 +27,12 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, agent: AgentClient, results_host: Path, results_vm: str, carrier=None):
+    def __init__(self, agent: AgentClient, results_host: Path, results_vm: str, carrier=None,
+                 lab_dir: str = "lab"):
         self.agent = agent
+        # The lab's own files (daemon configs and logs) go under results_host/lab_dir: "lab",
+        # or "lab/gwN" for pytest-xdist worker gwN, whose lab shares the run folder with others.
+        self.lab_dir = lab_dir
         self.results_host = Path(results_host)
         self.results_vm = results_vm
         self.carrier = carrier  # VirtualLab, LocalLab or LabgridLab, for shutdown and info
@@ -122,17 +126,18 @@ class Lab:
             self.agent.run(["ip", "-force", "-batch", "-"], input=dels, check=False)
 
     # -- daemons -----------------------------------------------------------------------------
-    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
+    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str | None = None) -> RefAP:
         return self.start_radio([cfg], name, logdir)[0]
 
     def start_radio(self, cfgs: list[BSSConfig], name: str | None = None,
-                    logdir: str = "lab/daemons") -> list[RefAP]:
+                    logdir: str | None = None) -> list[RefAP]:
         """One radio, one hostapd, one BSS per config (hostapd's multi-BSS `bss=` sections).
         The first BSS has the radio's address; the others count up in the last octet.
         BSS i > 0 is named <name>.<i>; stopping any BSS of the radio stops them all."""
         cfgs = list(cfgs)
         if not cfgs:
             raise ValueError("start_radio needs at least one BSS config")
+        logdir = logdir or f"{self.lab_dir}/daemons"
         iface = self.take_radio()
         name = name or self._name("ap")
         try:
@@ -203,10 +208,11 @@ class Lab:
         self.country = alpha2
 
     def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
-                         logdir: str = "lab/daemons", netns: str | None = None) -> Supplicant:
+                         logdir: str | None = None, netns: str | None = None) -> Supplicant:
         """netns: move the radio's phy into that network namespace and run the supplicant
         there (see lab/dataplane.py); the caller moves it back after stop()."""
         cfg = cfg or SupplicantConfig()
+        logdir = logdir or f"{self.lab_dir}/daemons"
         iface = self.take_radio()
         name = name or self._name("sta")
         prefix: list[str] = []
