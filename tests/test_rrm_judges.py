@@ -182,3 +182,68 @@ def test_no_request_to_an_ap_without_neighbor_report_capability():
     asked = air(beacon_frame(AP1, b"roamcert-nonr", bytes([0x72, 0, 0, 0, 0])), nr_request(1))
     st = statuses(run(evidence("rrm.neighbor_report_unsupported", {}, facts, refusal, nonr), asked))
     assert st["NR-AP-CAPS"] == [FAIL] and st["NR-NOT-SENT"] == [FAIL]
+
+
+# ---- beacon requests in table mode (rrm.beacon, BCN-TABLE-ALL) ------------------------------
+
+def rm_request(dialog: int, meas_body: bytes) -> bytes:
+    """Radio Measurement Request (9.6.6.2: Category 5, Action 0, Dialog Token, Number of
+    Repetitions) with one Measurement Request element (9.4.2.20: token, mode, type 5)."""
+    return mgmt(13, STA, AP1, AP1, bytes([5, 0, dialog, 0, 0]) + el(38, bytes([1, 0, 5]) + meas_body))
+
+
+def table_request(subs: bytes = b"") -> bytes:
+    """Beacon request fields (9.4.2.20.7): op class 81, channel 0, Randomization Interval 0,
+    Duration 0, Measurement Mode 2 (table), wildcard BSSID; then subelements."""
+    return bytes([81, 0]) + (0).to_bytes(2, "little") + (0).to_bytes(2, "little") + bytes([2]) + bytes([0xFF] * 6) + subs
+
+
+def rm_report(dialog: int, reports: list[bytes]) -> bytes:
+    """Radio Measurement Report (9.6.6.3: Category 5, Action 1, Dialog Token) with
+    Measurement Report elements (9.4.2.21: token, report mode, type 5, report)."""
+    return mgmt(13, AP1, STA, AP1, bytes([5, 1, dialog]) + b"".join(reports))
+
+
+def beacon_report_element(report_mode: int, bssid: str | None = None, channel: int = 1) -> bytes:
+    """A Measurement Report element of type Beacon; with a BSSID, the Beacon report fields
+    (9.4.2.21.7): op class, channel, actual start time (8), duration (2), reported frame
+    information, RCPI, RSNI, BSSID, antenna ID, parent TSF (4); detail 0, no subelements."""
+    rep = b""
+    if bssid is not None:
+        rep = bytes([81, channel]) + bytes(8) + (0).to_bytes(2, "little") + bytes([0, 100, 0]) + m(bssid) \
+            + bytes([0]) + bytes(4)
+    return el(39, bytes([1, report_mode, 5]) + rep)
+
+
+def table_evidence(scan_table):
+    return evidence("rrm.beacon", {"mode": 2}, {"serving": "a", "token": 7, "ap_mark": 0, "scan_table": scan_table},
+                    lines=[], aps={"a": ap("a", AP1, SSID, 1), "b": ap("b", AP2, SSID, 6)})
+
+
+BEACONS = (beacon_frame(AP1, SSID, bytes(5)), beacon_frame(AP2, SSID, bytes(5)))
+DETAIL0 = el(2, bytes([0]))  # Reporting Detail 0 (9.4.2.20.7): no frame body to compare
+
+
+def test_table_mode_incapable_answer_to_a_reporting_condition_is_no_table_to_compare():
+    # Beacon Reporting subelement (id 1): condition 1, threshold 2 - incapable is a lawful answer
+    a = air(*BEACONS, rm_request(7, table_request(el(1, bytes([1, 2])))), rm_report(7, [beacon_report_element(0x02)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-MODE"] == [PASS]
+    assert st["BCN-TABLE-ALL"] == [INFO]
+    assert FAIL not in [s for v in st.values() for s in v]
+
+
+def test_table_mode_silence_to_a_malformed_request_is_no_table_to_compare():
+    # a zero-length Reporting Detail subelement: malformed, silence is acceptable
+    a = air(*BEACONS, rm_request(7, table_request(el(2, b""))))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-PRESENT"] == [PASS] and st["BCN-TABLE-ALL"] == [INFO]
+
+
+def test_table_mode_report_missing_a_stored_bss_still_fails():
+    a = air(*BEACONS, rm_request(7, table_request(DETAIL0)), rm_report(7, [beacon_report_element(0, AP1, 1)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-TABLE-ALL"] == [FAIL]
+    both = air(*BEACONS, rm_request(7, table_request(DETAIL0)),
+               rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    assert statuses(run(table_evidence([AP1, AP2]), both))["BCN-TABLE-ALL"] == [PASS]
