@@ -247,3 +247,18 @@ def test_table_mode_report_missing_a_stored_bss_still_fails():
     both = air(*BEACONS, rm_request(7, table_request(DETAIL0)),
                rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
     assert statuses(run(table_evidence([AP1, AP2]), both))["BCN-TABLE-ALL"] == [PASS]
+
+
+def test_request_lost_by_the_capture_is_the_labs_when_hostapd_saw_it_acked():
+    """The DUT's report is on the air but the request is not: with hostapd's
+    BEACON-REQ-TX-STATUS ack=1 for that token the capture lost the frame (lab); without it
+    the reference AP did not send it."""
+    a = air(*BEACONS, rm_report(7, [beacon_report_element(0, AP1, 1)]))
+    sent = ap("a", AP1, SSID, 1)
+    sent.ap_events = [(100.0, f"<3>BEACON-REQ-TX-STATUS {STA} 7 ack=1")]
+    ev = evidence("rrm.beacon", {"mode": 2}, {"serving": "a", "token": 7, "ap_mark": 0, "scan_table": None},
+                  lines=[], aps={"a": sent, "b": ap("b", AP2, SSID, 6)})
+    (v,) = [v for v in run(ev, a).verdicts if v.rule == "BCN-REQUEST-SENT"]
+    assert v.status == FAIL and v.layer == "lab" and "capture lost it" in v.message
+    (w,) = [v for v in run(table_evidence(None), a).verdicts if v.rule == "BCN-REQUEST-SENT"]
+    assert w.status == FAIL and w.layer == REFERENCE_AP

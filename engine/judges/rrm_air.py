@@ -7,7 +7,7 @@ from engine.air import Air, ap_events
 from engine.caps import caps_from_assoc
 from engine.frames import convert
 from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
-from engine.verdict import REFERENCE_AP, check
+from engine.verdict import LAB, REFERENCE_AP, check
 
 R = "IEEE 802.11-2020"
 
@@ -67,9 +67,15 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
     """The oracle's prediction from the request on the air and the air's ground truth,
     then its field-by-field validation of the DUT's reports on the air."""
     rq, reps = beacon_exchange(air, dut, token)
+    # hostapd's own word that the DUT acknowledged the request: then a request missing from
+    # the capture is the capture's loss (the lab's), not the reference AP's silence
+    acked = [text for _, text in ap.events()[since:]
+             if f"BEACON-REQ-TX-STATUS {dut.mac} {token} ack=1" in text]
     j.add(check("BCN-REQUEST-SENT", f"{R} 11.10.9.3", len(rq) >= 1,
                 f"the AP's beacon request (dialog token {token}) on the air", f"{len(rq)} frame(s)",
-                layer=REFERENCE_AP))
+                layer=LAB if acked and not rq else REFERENCE_AP,
+                message=("hostapd reports the request acknowledged by the DUT (" + acked[0].strip() +
+                         "): the capture lost it, so the reports cannot be judged") if acked and not rq else ""))
     if not rq:
         return None, []
     rq_f, req = rq[0]
