@@ -262,3 +262,14 @@ def test_request_lost_by_the_capture_is_the_labs_when_hostapd_saw_it_acked():
     assert v.status == FAIL and v.layer == "lab" and "capture lost it" in v.message
     (w,) = [v for v in run(table_evidence(None), a).verdicts if v.rule == "BCN-REQUEST-SENT"]
     assert w.status == FAIL and w.layer == REFERENCE_AP
+
+
+def test_beacon_request_after_a_measurement_pause_is_found_and_judged():
+    """A Measurement Pause element (type 255, Pause Time 10 x 10 TU) before the Beacon request
+    in one Radio Measurement Request: the request is still read and the report judged."""
+    pause = el(38, bytes([1, 0, 255]) + (10).to_bytes(2, "little"))
+    beacon_req = el(38, bytes([2, 0, 5]) + table_request(DETAIL0))
+    frame = mgmt(13, STA, AP1, AP1, bytes([5, 0, 7, 0, 0]) + pause + beacon_req)
+    a = air(*BEACONS, frame, rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-REQUEST-SENT"] == [PASS] and st["BCN-TABLE-ALL"] == [PASS]

@@ -50,8 +50,10 @@ def sta_caps(air: Air, sta: str):
 
 def beacon_exchange(air: Air, dut, token: int):
     """The request frame to the DUT with this dialog token, and the DUT's reports to it."""
-    rq = [(f, r) for f in air.of_kind("rm_beacon_request") if f.dst == dut.mac
-          for r in [convert.beacon_request_from(f.raw)] if r.dialog_token == token]
+    # "rm_request": a frame whose first Measurement Request is not a Beacon request (e.g. a
+    # Measurement Pause before it) may still carry one
+    rq = [(f, r) for f in air.of_kind("rm_beacon_request", "rm_request") if f.dst == dut.mac
+          for r in convert.beacon_requests_from(f.raw)[:1] if r.dialog_token == token]
     reps = []
     for f in air.of_kind("rm_beacon_report", "rm_report"):
         if f.src != dut.mac:
