@@ -322,7 +322,7 @@ FINDINGS: tuple[Finding, ...] = (
             "Reported Frame Type bit is 0, which means 'Beacon or Probe Response' and cannot tell the "
             "two apart, so the report is not self-contradictory, only the body is not the frame that "
             "was measured."),
-        cases=("BCN-01", "BCN-10"),
+        cases=("BCN-01", "BCN-10", "BCN-38", "BCN-41", "BCN-46"),
         rules=("BCN-BODY-ELEMENTS",),
         clause=f"{R} 11.10.9.3 (Beacon report), 9.4.2.21.7 (Beacon report: Reported Frame Body)",
         quote="",
@@ -345,7 +345,9 @@ FINDINGS: tuple[Finding, ...] = (
             "wpa_bss_ie_ptr(bss) and falls back to the beacon IEs only when there is no "
             "probe-response set)"),
         evidence=(
-            "BCN-01/BCN-10 case folders: the DUT's Beacon Report frame bodies against the Beacons "
+            "BCN-01/BCN-10 case folders (and BCN-38, BCN-41, BCN-46: the same passive-mode bodies with "
+            "a randomization interval, AP Channel Reports, and nine BSSs on one channel): the DUT's "
+            "Beacon Report frame bodies against the Beacons "
             "and Probe Responses of the same BSS in the capture (the BCN-BODY-ELEMENTS verdict names "
             "the differing element)."),
     ),
@@ -360,7 +362,7 @@ FINDINGS: tuple[Finding, ...] = (
             "own Beacons whenever the DUT is back on its channel, so it passes the age check when one "
             "of them lands inside the measurement window. This mechanism is read from the 2.10 "
             "source and fits the intermittence; no debug log of a failing run has confirmed it yet."),
-        cases=("BCN-20",),
+        cases=("BCN-20", "BCN-45", "BCN-46"),
         rules=("BCN-BSSID-MAY",),
         clause=f"{R} 11.10.9.3 (Beacon report)",
         quote="",
@@ -377,7 +379,9 @@ FINDINGS: tuple[Finding, ...] = (
             "frequency filter)"),
         evidence=(
             "BCN-20 case folder, when it fails: a Beacon Report whose BSSID is the serving AP and "
-            "whose channel is the serving channel, not the requested one."),
+            "whose channel is the serving channel, not the requested one. BCN-45 (active, AP Channel "
+            "Report for channels 6 and 11) and BCN-46 (passive, channel 11) in run 20261207T071612Z: "
+            "a report of the serving AP 02:00:00:00:01:00 with channel 1."),
     ),
 )
 
