@@ -273,3 +273,16 @@ def test_beacon_request_after_a_measurement_pause_is_found_and_judged():
     a = air(*BEACONS, frame, rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
     st = statuses(run(table_evidence([AP1, AP2]), a))
     assert st["BCN-REQUEST-SENT"] == [PASS] and st["BCN-TABLE-ALL"] == [PASS]
+
+
+def test_an_ap_without_a_beacon_in_the_capture_is_the_labs_gap_not_a_crash():
+    """AP2 answered probes but the capture holds none of its Beacons: the case is judged,
+    the gap is a FAIL of the lab, the DUT's report of AP2 is judged for its BSSID only."""
+    a = air(BEACONS[0], rm_request(7, table_request(DETAIL0)),
+            rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    j = run(table_evidence([AP1, AP2]), a)
+    (gap,) = [v for v in j.verdicts if v.rule == "BCN-GROUND-TRUTH"]
+    assert gap.status == FAIL and gap.layer == "lab" and AP2 in gap.observed
+    st = statuses(j)
+    assert st["BCN-TABLE-ALL"] == [PASS] and FAIL not in st["BCN-BSSID-MAY"]
+    assert [v for v in j.verdicts if v.status == FAIL] == [gap]

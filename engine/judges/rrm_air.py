@@ -82,7 +82,13 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
         return None, []
     rq_f, req = rq[0]
     reports = [r for _, r in reps]
-    pred = beacon.predict(req, air.truth(aps), dut_view)
+    truth = air.truth(aps)
+    unseen = sorted(a.bssid for a in truth if not a.beacon_body)
+    if unseen:
+        j.add(check("BCN-GROUND-TRUTH", f"{R} 11.10.9.3", False, "a Beacon of every AP on the air in the capture",
+                    f"none of {unseen}", (), "the capture lost them: reports of these BSSs are judged "
+                    "for their BSSID and channel only, not their frame bodies", layer=LAB))
+    pred = beacon.predict(req, truth, dut_view)
     j.attach_json("beacon-exchange", {
         "request": repr(req), "request_frame": rq_f.index,
         "report_frames": sorted({f.index for f, _ in reps}),
