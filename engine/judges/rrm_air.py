@@ -7,7 +7,7 @@ from engine.air import Air, ap_events
 from engine.caps import caps_from_assoc
 from engine.frames import convert
 from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
-from engine.verdict import LAB, REFERENCE_AP, check
+from engine.verdict import FAIL, INFO, LAB, REFERENCE_AP, Verdict, check
 
 R = "IEEE 802.11-2020"
 
@@ -85,9 +85,14 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
     truth = air.truth(aps)
     unseen = sorted(a.bssid for a in truth if not a.beacon_body)
     if unseen:
-        j.add(check("BCN-GROUND-TRUTH", f"{R} 11.10.9.3", False, "a Beacon of every AP on the air in the capture",
-                    f"none of {unseen}", (), "the capture lost them: reports of these BSSs are judged "
-                    "for their BSSID and channel only, not their frame bodies", layer=LAB))
+        # Only a reported frame body needs the Beacon as ground truth; the BSSID sets need
+        # only the AP's presence, which the lab knows without the capture.
+        bodies = sorted({r.bssid for r in reports if r.bssid in unseen and r.frame_body})
+        j.add(Verdict("BCN-GROUND-TRUTH", f"{R} 11.10.9.3", FAIL if bodies else INFO,
+                      "a Beacon of every AP on the air in the capture", f"none of {unseen}", (),
+                      (f"the capture lost them; the frame bodies reported for {bodies} cannot be judged"
+                       if bodies else "the capture lost them; no report carries a body of theirs to judge, "
+                       "their BSSIDs and channels are judged"), layer=LAB))
     pred = beacon.predict(req, truth, dut_view)
     j.attach_json("beacon-exchange", {
         "request": repr(req), "request_frame": rq_f.index,
