@@ -322,7 +322,7 @@ FINDINGS: tuple[Finding, ...] = (
             "Reported Frame Type bit is 0, which means 'Beacon or Probe Response' and cannot tell the "
             "two apart, so the report is not self-contradictory, only the body is not the frame that "
             "was measured."),
-        cases=("BCN-01", "BCN-10", "BCN-38", "BCN-41"),
+        cases=("BCN-01", "BCN-10", "BCN-38", "BCN-41", "BCN-52"),
         rules=("BCN-BODY-ELEMENTS",),
         clause=f"{R} 11.10.9.3 (Beacon report), 9.4.2.21.7 (Beacon report: Reported Frame Body)",
         quote="",
@@ -361,8 +361,14 @@ FINDINGS: tuple[Finding, ...] = (
             "TSF BSSID, never by the requested channels; the serving BSS's entry is refreshed by its "
             "own Beacons whenever the DUT is back on its channel, so it passes the age check when one "
             "of them lands inside the measurement window. This mechanism is read from the 2.10 "
-            "source and fits the intermittence; no debug log of a failing run has confirmed it yet."),
-        cases=("BCN-20", "BCN-45", "BCN-46"),
+            "source and fits the intermittence. The debug log of BCN-52 (run 20261207T073635Z) "
+            "confirms it: the measurement scan covered 5180-5240 MHz only ('Scan included "
+            "frequencies: 5180 5200 5220 5240'), cfg80211 returned 2 BSSes, one of them the "
+            "associated 02:00:00:00:01:00 on 2412 MHz ('Scan results indicate BSS status with ... "
+            "as associated'), and the report that followed named it with channel 1. In the rows "
+            "whose requested channels exclude the serving channel (BCN-45, BCN-46, BCN-52, BCN-53) "
+            "it happened in every run so far."),
+        cases=("BCN-20", "BCN-45", "BCN-46", "BCN-52", "BCN-53"),
         rules=("BCN-BSSID-MAY",),
         clause=f"{R} 11.10.9.3 (Beacon report)",
         quote="",
@@ -380,8 +386,9 @@ FINDINGS: tuple[Finding, ...] = (
         evidence=(
             "BCN-20 case folder, when it fails: a Beacon Report whose BSSID is the serving AP and "
             "whose channel is the serving channel, not the requested one. BCN-45 (active, AP Channel "
-            "Report for channels 6 and 11) and BCN-46 (passive, channel 11) in run 20261207T071612Z: "
-            "a report of the serving AP 02:00:00:00:01:00 with channel 1."),
+            "Report for channels 6 and 11) and BCN-46 (passive, channel 11) in runs 20261207T071612Z "
+            "and 20261207T073635Z, BCN-52/53 (5 GHz, operating class 128) in 20261207T073635Z: a "
+            "report of the serving AP 02:00:00:00:01:00 with channel 1."),
     ),
 )
 
