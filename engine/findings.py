@@ -34,6 +34,7 @@ from engine.verdict import KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
 LINUX_WPAS = "linux-wpas"
+ESP32_TWIN = "esp32-twin"  # backed by the lab's wpa_supplicant 2.10, so its supplicant findings are that one's
 R = "IEEE 802.11-2020"
 HOSTAP_2_10 = "cff80b4f7d3c"  # "Preparations for v2.10 release" (tag hostap_2_10)
 HOSTAP_2_11 = "d945ddd36808"  # "Preparations for v2.11 release" (tag hostap_2_11)
@@ -339,14 +340,15 @@ FINDINGS: tuple[Finding, ...] = (
             "elements. An AP that uses the body to learn the BSS's current Beacon contents can be "
             "misled."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_add_beacon_rep() still takes "
             "wpa_bss_ie_ptr(bss) and falls back to the beacon IEs only when there is no "
             "probe-response set)"),
         evidence=(
             "BCN-01/BCN-10 case folders (and BCN-38, BCN-41: the same passive-mode bodies with "
-            "a randomization interval and with AP Channel Reports): the DUT's "
+            "a randomization interval and with AP Channel Reports; esp32-twin, backed by the same "
+            "wpa_supplicant 2.10, in BCN-38/41 of run 20261207T074300Z): the DUT's "
             "Beacon Report frame bodies against the Beacons "
             "and Probe Responses of the same BSS in the capture (the BCN-BODY-ELEMENTS verdict names "
             "the differing element)."),
@@ -379,7 +381,7 @@ FINDINGS: tuple[Finding, ...] = (
             "can discard it; but it is a BSS that was not measured on a requested channel, and it "
             "comes and goes with timing."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_beacon_rep_scan_process() has no "
             "frequency filter)"),
