@@ -1,6 +1,7 @@
 """802.11k cases against the DUT: neighbor report requests (NR-) and beacon requests (BCN-).
 
-Each row names its reference APs ({role: BSSConfig}) and its scenario: a function below that
+Each row names its reference APs ({role: BSSConfig}, or a tuple of BSSConfigs for a
+multi-BSS radio) and its scenario: a function below that
 drives the stimulus and returns (judge name, {role: live AP}, facts, capture, profile). The
 verdicts come from engine/judges/rrm.py, which judges the case's recorded evidence."""
 from __future__ import annotations
