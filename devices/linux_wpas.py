@@ -27,7 +27,7 @@ class LinuxWpasDut:
     layer = SUPPLICANT
     capabilities = frozenset({
         "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
-        "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
+        "rrm_beacon_table", "band_5ghz", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
         "data_plane",  # through a twin in its own netns: data_plane_twin(), lab/dataplane.py
     })
 

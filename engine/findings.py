@@ -34,6 +34,7 @@ from engine.verdict import FIRMWARE, KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICA
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
 LINUX_WPAS = "linux-wpas"
+ESP32_TWIN = "esp32-twin"  # backed by the lab's wpa_supplicant 2.10, so its supplicant findings are that one's
 R = "IEEE 802.11-2020"
 HOSTAP_2_10 = "cff80b4f7d3c"  # "Preparations for v2.10 release" (tag hostap_2_10)
 HOSTAP_2_11 = "d945ddd36808"  # "Preparations for v2.11 release" (tag hostap_2_11)
@@ -356,7 +357,7 @@ FINDINGS: tuple[Finding, ...] = (
             "Reported Frame Type bit is 0, which means 'Beacon or Probe Response' and cannot tell the "
             "two apart, so the report is not self-contradictory, only the body is not the frame that "
             "was measured."),
-        cases=("BCN-01", "BCN-10"),
+        cases=("BCN-01", "BCN-10", "BCN-38", "BCN-41", "BCN-52"),
         rules=("BCN-BODY-ELEMENTS",),
         clause=f"{R} 11.10.9.3 (Beacon report), 9.4.2.21.7 (Beacon report: Reported Frame Body)",
         quote="",
@@ -373,13 +374,16 @@ FINDINGS: tuple[Finding, ...] = (
             "elements. An AP that uses the body to learn the BSS's current Beacon contents can be "
             "misled."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_add_beacon_rep() still takes "
             "wpa_bss_ie_ptr(bss) and falls back to the beacon IEs only when there is no "
             "probe-response set)"),
         evidence=(
-            "BCN-01/BCN-10 case folders: the DUT's Beacon Report frame bodies against the Beacons "
+            "BCN-01/BCN-10 case folders (and BCN-38, BCN-41: the same passive-mode bodies with "
+            "a randomization interval and with AP Channel Reports; esp32-twin, backed by the same "
+            "wpa_supplicant 2.10, in BCN-38/41 of run 20261207T074300Z): the DUT's "
+            "Beacon Report frame bodies against the Beacons "
             "and Probe Responses of the same BSS in the capture (the BCN-BODY-ELEMENTS verdict names "
             "the differing element)."),
     ),
@@ -399,8 +403,13 @@ FINDINGS: tuple[Finding, ...] = (
             "beacon every 20 TU, so a Beacon always falls inside the 60-100 ms scan and the report "
             "always comes. Confirmed in the evidence: the serving BSS's Reported Frame Body carries "
             "the Timestamp of the serving Beacon sent during the scan, and a run without such a Beacon logs \"RRM: "
-            "Ignore scan result for <serving> due to old update\"."),
-        cases=("BCN-20",),
+            "Ignore scan result for <serving> due to old update\". The debug log of BCN-52 (run "
+            "20261207T073635Z) shows the same on 5 GHz: the measurement scan covered 5180-5240 MHz only "
+            "('Scan included frequencies: 5180 5200 5220 5240'), cfg80211 returned the associated "
+            "02:00:00:00:01:00 on 2412 MHz among its results, and the report that followed named it "
+            "with channel 1. In the rows whose requested channels exclude the serving channel (BCN-45, "
+            "BCN-46, BCN-52, BCN-53) it happened in every run so far."),
+        cases=("BCN-20", "BCN-45", "BCN-46", "BCN-52", "BCN-53", "BCN-54"),
         rules=("BCN-BSSID-MAY",),
         clause=f"{R} 11.10.9.3 (Beacon report)",
         quote="",
@@ -412,7 +421,7 @@ FINDINGS: tuple[Finding, ...] = (
             "radios the serving channel is heard only in the on-channel parts of a scan, so it shows "
             "less often there."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_beacon_rep_scan_process() has no "
             "frequency filter)"),
@@ -420,7 +429,10 @@ FINDINGS: tuple[Finding, ...] = (
             "BCN-20 case folder: a Beacon Report whose BSSID is the serving AP and whose channel is "
             "the serving channel, not the requested one; its Reported Frame Body's Timestamp is "
             "that of a serving Beacon on the air (air.pcap) sent between the DUT's power-save Null "
-            "frame and its return to the channel."),
+            "frame and its return to the channel. BCN-45 (active, AP Channel Report for channels 6 "
+            "and 11) and BCN-46 (passive, channel 11) in runs 20261207T071612Z and 20261207T073635Z, "
+            "BCN-52/53 (5 GHz, operating class 128) in 20261207T073635Z: a report of the serving AP "
+            "02:00:00:00:01:00 with channel 1."),
     ),
 )
 

@@ -312,9 +312,12 @@ class Lab:
             self.agent.run(["mkdir", "-p", LOCAL_LOGS])
         self.agent.reset_stream(name)
         prefix = ["ip", "netns", "exec", netns] if netns else []
-        # a DUT's queued packets leave in one burst when its neighbour resolves: a larger
-        # buffer (KiB) keeps tcpdump from dropping them
-        buf = ["-B", "4096"] if iface != "hwsim0" else []
+        # Bursts: a DUT's queued packets leave at once when its neighbour resolves, and on the
+        # air every radio's Beacons fall due at the same TBTT. libpcap's ring has one slot per
+        # frame of the snapshot length (256 KiB with -s 0), so the default 2 MiB buffer holds
+        # 8 frames: a ninth at the same instant was lost (an 8-BSS radio beside three APs
+        # left no Beacon of the three in the capture). 16 MiB holds 64.
+        buf = ["-B", "16384"] if iface == "hwsim0" else ["-B", "4096"]
         self.agent.call("spawn", name=name, stream=True,
                         argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
                               "-w", vm])
