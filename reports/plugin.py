@@ -111,6 +111,9 @@ def _outcome(reports: dict) -> tuple[str, str]:
             return crash.message
         return str(rep.longrepr or "")
 
+    fault = _fault(reports)
+    if fault is not None:  # the lab died under the case: an error, headed by the fault's own line
+        return "error", "\n".join(x for x in (fault["headline"], fault.get("detail")) if x)
     if setup is not None and setup.failed:
         return "error", "setup: " + why(setup)
     if setup is not None and setup.skipped:
@@ -124,6 +127,15 @@ def _outcome(reports: dict) -> tuple[str, str]:
     if call is None:
         return "error", "the case did not run to its end"
     return "passed", ""
+
+
+def _fault(reports: dict) -> dict | None:
+    """The lab fault that took the case down (fixtures/lab_faults.py), from the first phase it hit."""
+    for w in ("setup", "call", "teardown"):
+        f = getattr(reports.get(w), "roamcert_fault", None)
+        if f:
+            return f
+    return None
 
 
 def _render_timelines(item, rec: CaseRecord) -> list[Path]:
@@ -263,6 +275,9 @@ def pytest_runtest_protocol(item, nextitem):
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]
+    fault = _fault(ph["reports"])
+    if fault is not None:
+        entry["fault"] = fault  # headline, layer, side, what recovery it needed
     st.cases.append(entry)
     if rec is not None or d is not None:
         _write(st)
