@@ -281,6 +281,7 @@ def pytest_runtest_protocol(item, nextitem):
     st.cases.append(entry)
     if rec is not None or d is not None:
         _write(st)
+        _write_junit(item.config)
     if rec is not None:
         tr = item.config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
@@ -308,6 +309,27 @@ def _write(st: RunState, final: bool = False) -> None:
         # Cases without --run-dir: the folder is made now, so their results are not lost.
         run_dir(st.config)
     sm.write_atomic(st.dir / "summary.json", _document(st, final))
+
+
+def _write_junit(config) -> None:
+    """junit.xml of the cases so far, rewritten (atomically) as each case ends, so a run killed
+    outright still leaves one; pytest's junitxml writes the final one at the end of the session.
+    (Under xdist the workers have no junit writer: the controller writes it at the end.)"""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    final = xml.logfile
+    partial = os.path.join(os.path.dirname(final), "." + os.path.basename(final) + ".partial")
+    try:
+        xml.logfile = partial
+        xml.pytest_sessionfinish()
+        os.replace(partial, final)
+    except OSError:
+        pass  # the final junit still comes at the end of the session
+    finally:
+        xml.logfile = final
 
 
 @pytest.hookimpl(trylast=True)
