@@ -15,8 +15,8 @@ A failed case whose every FAIL verdict matches the findings registry (engine.fin
 carries "known_findings": [{id, title, severity, layer, upstream, rules, clause}].
 Every verdict carries the layer whose behaviour it judges.
 A case taken down by a lab fault (fixtures/lab_faults.py) is an "error" whose reason starts
-with the fault's one line, and carries "fault": {headline, layer, side, lab_restarted,
-dut_rebuilt, detail, when}.
+with the fault's one line, and carries "fault": {headline, layer, side, restarts_lab,
+rebuilds_dut, detail, when}.
 """
 from __future__ import annotations
 

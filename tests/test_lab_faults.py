@@ -163,7 +163,7 @@ def test_killed_hostapd_is_a_lab_error_and_the_pool_restarts_it(fault_run):
     c = cases["F-01"]
     assert c["verdict"] == "error", c["reason"]
     assert headline(c) == "lab fault: hostapd for ap-AP1 exited (exit code -9) during F-01", c["reason"]
-    assert c["fault"]["layer"] == "lab" and c["fault"]["lab_restarted"] is False
+    assert c["fault"]["layer"] == "lab" and c["fault"]["restarts_lab"] is False
     assert cases["F-02"]["verdict"] == "passed", cases["F-02"]["reason"] + p.stdout[-3000:]
 
 
@@ -172,7 +172,7 @@ def test_killed_vm_is_a_lab_error_and_the_next_case_gets_a_new_vm(fault_run):
     c = cases["F-03"]
     assert c["verdict"] == "error", c["reason"]
     assert headline(c) == "lab fault: the VM exited (qemu exit code -9) during F-03", c["reason"]
-    assert c["fault"]["layer"] == "lab" and c["fault"]["lab_restarted"] is True
+    assert c["fault"]["layer"] == "lab" and c["fault"]["restarts_lab"] is True
     assert "AgentGone" in c["fault"]["detail"] or "agent" in c["fault"]["detail"], c["fault"]
     assert cases["F-04"]["verdict"] == "passed", cases["F-04"]["reason"] + p.stdout[-3000:]
     assert (run / "lab" / "vm-console.0.log").is_file()  # the dead VM's console is kept
@@ -192,7 +192,7 @@ def test_closed_serial_socket_is_named_and_the_dut_is_rebuilt(fault_run):
     assert c["verdict"] == "error", c["reason"]
     assert headline(c).startswith("lab fault: the serial link to esp32-twin closed during F-07 (reading socket://"), \
         c["reason"]
-    assert c["fault"]["dut_rebuilt"] is True
+    assert c["fault"]["rebuilds_dut"] is True
     assert cases["F-08"]["verdict"] == "passed", cases["F-08"]["reason"] + p.stdout[-3000:]
 
 
