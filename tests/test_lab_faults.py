@@ -1,7 +1,9 @@
 """Lab faults injected for real (fixtures/lab_faults.py): a tiny suite on the virtual lab, run
 under pytest in a subprocess, whose cases each kill a piece of the lab in the middle and then
 use it: hostapd killed, qemu killed, the VM frozen (SIGSTOP: its agent answers nothing), the
-twin's serial socket closed, the twin rebooting. Each faulted case must be an ERROR whose
+twin's serial socket closed, the twin rebooting; and two cases that fail on their own terms
+(a judged FAIL, a plain assert) while the lab is dead or hung underneath, which must be
+found out too (the dead AP, a ping that goes unanswered). Each faulted case must be an ERROR whose
 first line names the fault, the next case must run on a rebuilt lab (or AP, or DUT), and
 summary.json must hold every case. A last fault past --max-lab-restarts stops the run with
 a partial, readable summary.
@@ -58,6 +60,17 @@ def test_after_hostapd(spec, record, aps, lab):
     assert lab.generation == 0
 
 
+@case("H-01")
+def test_hostapd_killed_under_a_judged_case(spec, record, aps, lab):
+    from engine.verdict import check
+    ap = aps.get("AP1", AP)
+    lab.agent.run(["sh", "-c", "kill -9 $(pidof hostapd)"])
+    assert lab.agent.wait(lambda: ap.stream.exit, 120)  # the agent reported the exit
+    # the oracle would judge the DUT's missing roam: the AP's death is the cause
+    record.add(check("ROAM-COMPLETED", "IEEE 802.11-2020 11.24.7", False, "a roam", "none"))
+    record.judge()
+
+
 @case("F-03")
 def test_vm_killed(spec, record, aps, lab):
     aps.get("AP1", AP)
@@ -78,9 +91,16 @@ def test_vm_frozen(spec, record, aps, lab):
     lab.agent.run(["true"], timeout=5)
 
 
+@case("P-01")
+def test_vm_frozen_under_a_plain_failure(spec, record, aps, lab):
+    aps.get("AP1", AP)
+    os.kill(lab.carrier.proc.pid, signal.SIGSTOP)
+    assert False, "a case that fails on its own while its lab hangs"
+
+
 @case("F-06")
 def test_after_frozen(spec, record, aps, lab):
-    assert lab.generation == 2
+    assert lab.generation == 3
     assert aps.get("AP1", AP).ctrl("PING") == "PONG"
 '''
 
@@ -142,15 +162,16 @@ def fault_run(tmp_path_factory):
     env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONDONTWRITEBYTECODE="1")
     for k in ("PYTEST_ADDOPTS", "ROAMCERT_RUN_DIR"):
         env.pop(k, None)
-    # two restarts allowed: F-03 and F-05 use them, F-10's is one too many
+    # three restarts allowed: F-03, F-05 and P-01 use them, F-10's is one too many
     p = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-rA", str(suite),
                         f"--run-dir={run}", f"--junitxml={run / 'junit.xml'}", "--radios=3",
-                        "--max-lab-restarts=2", "--dut", "esp32-twin"],
+                        "--max-lab-restarts=3", "--dut", "esp32-twin"],
                        cwd=suite, env=env, capture_output=True, text=True, timeout=1500)
     (where / "pytest-output.txt").write_text(p.stdout + p.stderr)  # for whoever reads a failure
     summary = json.loads((run / "summary.json").read_text())
     cases = {c["case_id"]: c for c in summary["cases"]}
-    assert {f"F-{i:02d}" for i in range(1, 11)} <= set(cases), p.stdout[-4000:] + p.stderr[-2000:]
+    assert {f"F-{i:02d}" for i in range(1, 11)} | {"H-01", "P-01"} <= set(cases), \
+        p.stdout[-4000:] + p.stderr[-2000:]
     return p, run, cases, summary
 
 
@@ -165,6 +186,14 @@ def test_killed_hostapd_is_a_lab_error_and_the_pool_restarts_it(fault_run):
     assert headline(c) == "lab fault: hostapd for ap-AP1 exited (exit code -9) during F-01", c["reason"]
     assert c["fault"]["layer"] == "lab" and c["fault"]["restarts_lab"] is False
     assert cases["F-02"]["verdict"] == "passed", cases["F-02"]["reason"] + p.stdout[-3000:]
+
+
+def test_a_judged_failure_under_a_dead_ap_is_the_labs(fault_run):
+    _, _, cases, _ = fault_run
+    c = cases["H-01"]
+    assert c["verdict"] == "error", c["reason"]
+    assert headline(c) == "lab fault: hostapd for ap-AP1 exited (exit code -9) during H-01", c["reason"]
+    assert "ROAM-COMPLETED" in c["reason"]  # the oracle's words follow the headline
 
 
 def test_killed_vm_is_a_lab_error_and_the_next_case_gets_a_new_vm(fault_run):
@@ -183,6 +212,14 @@ def test_frozen_vm_is_an_agent_timeout_and_the_lab_is_restarted(fault_run):
     c = cases["F-05"]
     assert c["verdict"] == "error", c["reason"]
     assert headline(c) == "lab fault: the lab agent did not answer 'run' in 10 s during F-05", c["reason"]
+
+
+def test_a_hang_behind_a_plain_failure_is_found_by_a_ping(fault_run):
+    p, _, cases, _ = fault_run
+    c = cases["P-01"]
+    assert c["verdict"] == "error", c["reason"]
+    assert headline(c) == "lab fault: the lab agent did not answer 'ping' in 15 s during P-01", c["reason"]
+    assert "a case that fails on its own" in c["reason"]
     assert cases["F-06"]["verdict"] == "passed", cases["F-06"]["reason"] + p.stdout[-3000:]
 
 
@@ -212,8 +249,8 @@ def test_too_many_restarts_stop_the_run_with_a_partial_summary(fault_run):
     assert "F-11" not in cases
     r = summary["run"]
     assert r["interrupted"] is True and r["complete"] is False
-    assert r["aborted"].startswith("lab fault: the lab was restarted 2 time(s) in this run"), r
-    assert r["lab_restarts"] == 2
+    assert r["aborted"].startswith("lab fault: the lab was restarted 3 time(s) in this run"), r
+    assert r["lab_restarts"] == 3
     assert "giving up" in p.stdout + p.stderr
     # the run's other outputs are there too, with the faults as errors
     junit = (run / "junit.xml").read_text()
@@ -224,7 +261,7 @@ def test_too_many_restarts_stop_the_run_with_a_partial_summary(fault_run):
 def test_pytest_counts_the_faults_as_errors(fault_run):
     p, _, _, _ = fault_run
     lines = p.stdout.splitlines()
-    for cid in ("F-01", "F-03", "F-05", "F-07", "F-09", "F-10"):
+    for cid in ("F-01", "H-01", "F-03", "F-05", "P-01", "F-07", "F-09", "F-10"):
         assert any(x.startswith("ERROR ") and cid in x for x in lines), (cid, p.stdout[-3000:])
     assert not any(x.startswith("FAILED ") for x in lines), p.stdout[-3000:]
 
