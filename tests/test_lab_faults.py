@@ -252,8 +252,11 @@ def test_too_many_restarts_stop_the_run_with_a_partial_summary(fault_run):
     assert r["lab_restarts"] == 3
     assert "giving up" in p.stdout + p.stderr
     # the run's other outputs are there too, with the faults as errors
-    junit = (run / "junit.xml").read_text()
-    assert "lab fault: the VM exited (qemu exit code -9) during F-03" in junit
+    import xml.etree.ElementTree as ET
+    tc = next(t for t in ET.parse(run / "junit.xml").getroot().iter("testcase") if "[F-03]" in t.get("name", ""))
+    failure = tc.find("failure")  # junit's kind follows pytest's phase; its message is the fault's line
+    assert failure.get("message") == "lab fault: the VM exited (qemu exit code -9) during F-03"
+    assert "AgentGone" in failure.text  # the traceback follows it
     assert (run / "index.html").is_file()
 
 
