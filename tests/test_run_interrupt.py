@@ -71,7 +71,8 @@ def wait_for(what, cond, proc, deadline_s: float):
 
 
 def report(run: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(ROOT / "roamcert"), "report", str(run), *args], cwd=ROOT, capture_output=True,
+    """`roamcert report RUN`, as ./roamcert runs it once its venv is set up."""
+    return subprocess.run([sys.executable, "-m", "cli", "report", str(run), *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=600)
 
 
