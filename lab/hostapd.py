@@ -174,7 +174,8 @@ class RefAP(Daemon):
     def check_alive(self) -> None:
         if self.radio is not None and self.radio.stream.exit is not None:
             raise DaemonDied(f"the hostapd of {self.radio.name}, which carries BSS {self.bssid} "
-                             f"({self.name}), died:\n" + self.radio.death_text())
+                             f"({self.name}), died:\n" + self.radio.death_text(), self.kind, self.radio.name,
+                             (self.radio.stream.exit or {}).get("code"))
         super().check_alive()
 
     log_copy: str | None = None  # where stop() copies the log on the results share

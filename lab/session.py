@@ -36,6 +36,8 @@ class Lab:
         self.results_host = Path(results_host)
         self.results_vm = results_vm
         self.carrier = carrier  # VirtualLab, LocalLab or LabgridLab, for shutdown and info
+        self.generation = 0  # how often the lab was restarted after a fault (lab.launch.reopen_lab)
+        self.opened_with: tuple | None = None  # (kind, radios, labgrid, lab_dir): how to boot it again
         # A results share that costs a round trip per write (sshfs to a remote lab host):
         # the supplicants' debug logs are written on the lab's own tmpfs and mirrored here
         # line by line through the agent, and captures are copied over when they stop, so

@@ -181,6 +181,12 @@ class VirtualLab:
                 "kernel": (self.agent.info.get("uname") if self.agent else None),
                 "boot_s": round(self.boot_seconds, 2) if self.boot_seconds else None}
 
+    def kill(self) -> None:
+        """qemu goes at once (SIGKILL): for a VM that stopped answering."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        self.shutdown(timeout=5.0)
+
     def shutdown(self, timeout: float = 5.0) -> None:
         if self.agent and not self.agent.closed and self.proc and self.proc.poll() is None:
             try:

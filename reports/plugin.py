@@ -128,6 +128,9 @@ def _outcome(reports: dict) -> tuple[str, str]:
             return crash.message
         return str(rep.longrepr or "")
 
+    fault = _fault(reports)
+    if fault is not None:  # the lab died under the case: an error, headed by the fault's own line
+        return "error", "\n".join(x for x in (fault["headline"], fault.get("detail")) if x)
     if setup is not None and setup.failed:
         return "error", "setup: " + why(setup)
     if setup is not None and setup.skipped:
@@ -141,6 +144,15 @@ def _outcome(reports: dict) -> tuple[str, str]:
     if call is None:
         return "error", "the case did not run to its end"
     return "passed", ""
+
+
+def _fault(reports: dict) -> dict | None:
+    """The lab fault that took the case down (fixtures/lab_faults.py), from the first phase it hit."""
+    for w in ("setup", "call", "teardown"):
+        f = getattr(reports.get(w), "roamcert_fault", None)
+        if f:
+            return f
+    return None
 
 
 def _render_timelines(item, rec: CaseRecord) -> list[Path]:
@@ -276,6 +288,9 @@ def _case_row(item, st: RunState, ph: dict) -> dict:
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]
+    fault = _fault(ph["reports"])
+    if fault is not None:
+        entry["fault"] = fault  # headline, layer, side, what recovery it needed
     # "recorded": the case had a CaseRecord, so it is announced on the console; popped on arrival.
     entry["recorded"] = rec is not None
     return jsonable(entry)  # plain data: it crosses to the xdist controller as it is
@@ -312,6 +327,7 @@ def _case_done(config, report) -> None:
     st.cases.append(entry)
     if recorded or st.dir is not None:
         _write(st)
+        _write_junit(config)
     if recorded:
         tr = config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
@@ -341,6 +357,27 @@ def _write(st: RunState, final: bool = False) -> None:
         # Cases without --run-dir: the folder is made now, so their results are not lost.
         run_dir(st.config)
     sm.write_atomic(st.dir / "summary.json", _document(st, final))
+
+
+def _write_junit(config) -> None:
+    """junit.xml of the cases so far, rewritten (atomically) as each case ends, so a run killed
+    outright still leaves one; pytest's junitxml writes the final one at the end of the session.
+    (Under xdist the workers have no junit writer: the controller writes it at the end.)"""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    final = xml.logfile
+    partial = os.path.join(os.path.dirname(final), "." + os.path.basename(final) + ".partial")
+    try:
+        xml.logfile = partial
+        xml.pytest_sessionfinish()
+        os.replace(partial, final)
+    except OSError:
+        pass  # the final junit still comes at the end of the session
+    finally:
+        xml.logfile = final
 
 
 @pytest.hookimpl(trylast=True)
