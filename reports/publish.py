@@ -77,11 +77,12 @@ def publish(run_dir: str | Path, profile: str | Path | None = None, *, fresh: bo
         if pdf:
             from reports import chromium
 
-            # The printed copy unfolds every case; it is rendered from the same data and hash.
+            # The printed copy is the condensed document (every case's verdict, the failed
+            # verdicts of the cases that did not pass); rendered from the same data and hash.
             tmp = run_dir / f".print-{out.name}"
             try:
                 certificate.write_text_atomic(tmp, certificate.render(data, run_dir, dut, prof, h, notes,
-                                                                      all_open=True))
+                                                                      printed=True))
                 pub.pdfs[dut] = chromium.print_pdf(tmp, out.with_suffix(".pdf"))
             except chromium.ChromiumError as e:
                 pub.notes.append(f"{out.with_suffix('.pdf').name}: not written: {e}")
