@@ -48,10 +48,26 @@ def css_string(text: str) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
+def human(value, unit: str) -> str:
+    """A measured value for people: µs of a second or more in s, of a millisecond or more in
+    ms (1000000 µs -> "1 s", 165200 µs -> "165.2 ms"); other units as mx.fmt gives them."""
+    x = float(value)
+    if unit == "µs" and abs(x) >= 1_000_000:
+        return f"{x / 1e6:.3g} s"
+    if unit == "µs" and abs(x) >= 1000:
+        return f"{x / 1000:.1f} ms"
+    return f"{mx.fmt(x)} {unit}".rstrip()
+
+
+def describe_human(d, unit: str) -> str:
+    return f"n={d.n} p50={human(d.p50, unit)} p95={human(d.p95, unit)} max={human(d.max, unit)}"
+
+
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
-    env.filters.update(vclass=_vclass, anchor=sm.anchor, fmt=lambda x: mx.fmt(float(x)),
+    env.filters.update(vclass=_vclass, anchor=sm.anchor, fmt=lambda x: mx.fmt(float(x)), human=human,
+                       describe=describe_human,
                        unit=lambda n: mx.UNITS.get(n, ""), metric_title=lambda n: mx.TITLES.get(n, n))
     return env
 
@@ -212,6 +228,12 @@ def _case_context(c: dict, run_dir: Path) -> dict:
 
 PRINT_REASON_LINES = 12  # of a failure's message, on paper (the HTML has all of it)
 PRINT_MESSAGE_CHARS = 400
+PRINT_REASON_CHARS = 1500
+PRINT_CELL_CHARS = 300
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n].rstrip() + " …"
 
 
 def _condensed(verdicts: list[dict], reason: str, c: dict) -> dict:
@@ -226,8 +248,7 @@ def _condensed(verdicts: list[dict], reason: str, c: dict) -> dict:
         if key in seen:
             seen[key]["repeat"] += 1
             continue
-        msg = str(v["message"] or "")
-        row = dict(v, repeat=1, message=msg if len(msg) <= PRINT_MESSAGE_CHARS else msg[:PRINT_MESSAGE_CHARS] + " …")
+        row = dict(v, repeat=1, message=_clip(str(v["message"] or ""), PRINT_MESSAGE_CHARS))
         seen[key] = row
         fails.append(row)
     failed_rules: OrderedDict[tuple, int] = OrderedDict()
@@ -238,15 +259,21 @@ def _condensed(verdicts: list[dict], reason: str, c: dict) -> dict:
     for v in verdicts:
         counts[v["status"] or "?"] = counts.get(v["status"] or "?", 0) + 1
     lines = reason.splitlines()
-    short = "\n".join(lines[:PRINT_REASON_LINES])
-    if len(lines) > PRINT_REASON_LINES:
-        short += f"\n… {len(lines) - PRINT_REASON_LINES} more line(s) in the HTML certificate"
+    # With FAIL verdicts the message repeats them (their table follows): its first line says
+    # enough. Without (an error, a setup failure), its first lines are the evidence.
+    keep = 1 if fails else PRINT_REASON_LINES
+    short = _clip("\n".join(lines[:keep]), PRINT_REASON_CHARS)
+    if len(lines) > keep:
+        short += f"\n… {len(lines) - keep} more line(s) in the HTML certificate"
+    for row in fails:
+        for k in ("clause", "expected", "observed", "evidence"):
+            row[k] = _clip(str(row[k] if row[k] is not None else ""), PRINT_CELL_CHARS)
     metric_lines = []
     for name in mx.NAMES:
         d = mx.Distribution.of(mx.samples(c, name)) if name != "duration_s" else None
         if d:
-            metric_lines.append((name, f"{mx.TITLES[name]}: {d.describe(mx.UNITS[name])}" if d.n > 1
-                                 else f"{mx.TITLES[name]}: {mx.fmt(d.max)} {mx.UNITS[name]}"))
+            metric_lines.append((name, f"{mx.TITLES[name]}: {describe_human(d, mx.UNITS[name])}" if d.n > 1
+                                 else f"{mx.TITLES[name]}: {human(d.max, mx.UNITS[name])}"))
     return {"fails": fails, "failed_rules": [(r, l, n) for (r, l), n in failed_rules.items()],
             "verdict_counts": ", ".join(f"{n} {k}" for k, n in counts.items()) or "none",
             "reason_short": short, "reason_line": (lines[0][:160] if lines else ""),

@@ -334,15 +334,19 @@ def test_pdf_condenses_evidence_to_the_failed_verdicts(tmp_path):
     bad = fr.case("FT-04", "failed", fails=[("IND-6", "kernel/driver")] * 20, reqs=("IND-6",),
                   reason="FT-04: 20 rule(s) violated\n" + "\n".join(f"line {i}" for i in range(40)))
     cases.append(bad)
+    # an error has no FAIL verdicts: its message's first lines are its evidence
+    cases.append(fr.case("FT-05", "error", reason="\n".join(f"err {i}" for i in range(40))))
     run = fr.write_run(tmp_path / "r", cases)
     pub = fr.seal(run, pdf=True)
     text = subprocess.run(["pdftotext", "-layout", str(pub.pdfs["linux-wpas"]), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "FT-04-OK" not in text and "SMOKE-01-OK" not in text  # PASS rows stay in the HTML
     assert "×20" in text and "kernel/driver" in text
-    assert "line 10" in text and "line 11" not in text and "29 more line(s)" in text
+    # a failure's message repeats its FAIL verdicts: one line of it, the table follows
+    assert "FT-04: 20 rule(s) violated" in text and "line 0" not in text and "40 more line(s)" in text
+    assert "err 11" in text and "err 12" not in text and "28 more line(s)" in text
     assert "test_FT-04[linux-wpas]" in text
     html = (run / "certificate-linux-wpas.html").read_text()
-    assert "FT-04-OK" in html and "SMOKE-01-OK" in html and "line 39" in html  # the HTML keeps everything
+    assert "FT-04-OK" in html and "SMOKE-01-OK" in html and "line 39" in html and "err 39" in html  # all of it
     pages = [p for p in text.split("\f") if p.strip()]
     assert len(pages) <= 9, len(pages)
