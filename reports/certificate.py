@@ -229,7 +229,8 @@ def _case_context(c: dict, run_dir: Path) -> dict:
 PRINT_REASON_LINES = 12  # of a failure's message, on paper (the HTML has all of it)
 PRINT_MESSAGE_CHARS = 400
 PRINT_REASON_CHARS = 1500
-PRINT_CELL_CHARS = 300
+# a cell of a printed FAIL row: the clause's quote and the evidence list are in the HTML in full
+PRINT_CELL_CHARS = {"clause": 140, "expected": 300, "observed": 300, "evidence": 200}
 
 
 def _clip(text: str, n: int) -> str:
@@ -266,8 +267,8 @@ def _condensed(verdicts: list[dict], reason: str, c: dict) -> dict:
     if len(lines) > keep:
         short += f"\n… {len(lines) - keep} more line(s) in the HTML certificate"
     for row in fails:
-        for k in ("clause", "expected", "observed", "evidence"):
-            row[k] = _clip(str(row[k] if row[k] is not None else ""), PRINT_CELL_CHARS)
+        for k, n in PRINT_CELL_CHARS.items():
+            row[k] = _clip(str(row[k] if row[k] is not None else ""), n)
     metric_lines = []
     for name in mx.NAMES:
         d = mx.Distribution.of(mx.samples(c, name)) if name != "duration_s" else None

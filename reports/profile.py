@@ -313,6 +313,8 @@ def assess(cases: list[dict], profile: Profile | None, dut: str, identity: dict 
             if not ok:
                 a.reasons.append(f"{mx.TITLES[name]}: p{lim.percentile:g} = {mx.fmt(value)} {mx.UNITS[name]} "
                                  f"exceeds the profile's limit {mx.fmt(lim.max)} {mx.UNITS[name]}")
+    # a case that fails two mandatory requirements is one reason, said once
+    a.reasons = list(dict.fromkeys(a.reasons))
     if a.reasons:
         a.verdict = NOT_CONFORMANT
     elif a.deviations:
