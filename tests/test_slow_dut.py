@@ -184,3 +184,28 @@ def test_gate_pairs_two_dut_names_and_fails_on_roam_time_only(tmp_path):
     lines = []
     assert gate.run(str(base), str(slow), out=lines.append, dut_baseline="esp32") == 2
     assert "no case of DUT 'esp32'" in lines[0]
+
+
+@pytest.mark.lab
+def test_the_quota_reaches_the_supplicant_in_the_vm(tmp_path_factory):
+    """On the virtual lab: the slowed DUT's wpa_supplicant is the process in the group, the
+    lab's kernel holds the quota it was given, and the group goes with the DUT."""
+    from lab.launch import close_lab, open_lab
+    lab = open_lab("virtual", tmp_path_factory.mktemp("slowlab"))
+    try:
+        dut = linux_wpas.variant(lab, "slow=20000/100000")
+        group = dut.cpu_group["cgroup"]
+        try:
+            assert lab.agent.run(["cat", f"{group}/cpu.max"])["stdout"].split() == ["20000", "100000"]
+            assert str(dut.sup.pid) in lab.agent.run(["cat", f"{group}/cgroup.procs"])["stdout"].split()
+            comm = lab.agent.run(["cat", f"/proc/{dut.sup.pid}/comm"])["stdout"].strip()
+            assert comm == "wpa_supplicant"
+            assert lab.agent.run(["cat", f"/proc/{dut.sup.pid}/cgroup"])["stdout"].strip().endswith(
+                "/" + group.rsplit("/", 1)[1])
+            stat = cpu_limit.stat(lab.agent, group)
+            assert {"usage_usec", "nr_periods", "nr_throttled", "throttled_usec"} <= set(stat)
+        finally:
+            dut.close()
+        assert lab.agent.run(["test", "-e", group], check=False)["rc"] != 0
+    finally:
+        close_lab(lab)
