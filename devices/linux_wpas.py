@@ -309,7 +309,7 @@ OPTIONS = {
 # the same; it exists to show the release gate failing on roam time (docs/ci.md).
 # "slow" takes SLOW_DEFAULT; "slow=QUOTA/PERIOD" (µs) or "slow=N%" another quota.
 SLOW = "slow"
-SLOW_DEFAULT = "30000/100000"
+SLOW_DEFAULT = "20000/100000"
 
 
 def slow_limit(which: str) -> cpu_limit.CpuLimit | None:
@@ -331,13 +331,14 @@ def known_variant(which: str) -> bool:
 
 
 def mutant_note(which: str) -> str:
-    """What reports say about a variant that is broken or slowed on purpose ("" for an option)."""
+    """What reports say about a variant that is broken or slowed on purpose ("" for an option);
+    the identity's "test_mutant" key (reports label it TEST MUTANT, never CONFORMANT)."""
     cpu = slow_limit(which)
     if cpu is not None:
-        return (f"TEST MUTANT linux-wpas:{which}: wpa_supplicant deliberately slowed to {cpu.describe()}, "
+        return (f"linux-wpas:{which}: wpa_supplicant deliberately slowed to {cpu.describe()}, "
                 "to test the release gate's metric limits; not a device, never to be certified")
     if which in VARIANTS:
-        return (f"TEST MUTANT linux-wpas:{which}: the reference DUT deliberately misconfigured, to test "
+        return (f"linux-wpas:{which}: the reference DUT deliberately misconfigured, to test "
                 "that the suites catch it; not a device, never to be certified")
     return ""
 

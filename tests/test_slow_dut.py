@@ -103,7 +103,7 @@ def test_slow_variant_puts_its_supplicant_under_the_quota_it_was_given(tmp_path)
     ident = dut.identity()
     assert ident["name"] == "linux-wpas-slow"
     assert "cpu.max 20000 100000" in ident["cpu_limit"]
-    assert ident["test_mutant"].startswith("TEST MUTANT linux-wpas:slow=20000/100000")
+    assert ident["test_mutant"].startswith("linux-wpas:slow=20000/100000: wpa_supplicant deliberately slowed")
     assert "never to be certified" in ident["test_mutant"]
     assert dut.cpu == CpuLimit(20000, 100000)
     # cpu.stat is evidence: the counters since the case began
@@ -135,7 +135,7 @@ def test_a_quota_the_kernel_did_not_take_stops_the_dut(tmp_path):
 
 def test_the_reference_dut_and_its_options_are_not_mutants(tmp_path):
     assert linux_wpas.mutant_note("keep-neigh") == ""
-    assert linux_wpas.mutant_note("no-btm").startswith("TEST MUTANT linux-wpas:no-btm")
+    assert linux_wpas.mutant_note("no-btm").startswith("linux-wpas:no-btm: the reference DUT deliberately")
     dut = linux_wpas.LinuxWpasDut(FakeLab(tmp_path))
     assert "test_mutant" not in dut.identity() and "cpu_limit" not in dut.identity()
 
@@ -144,7 +144,7 @@ def _slow_run(tmp_path, roam_us):
     cases = fr.basic_cases(dut="linux-wpas-slow", roam_us=roam_us)
     run = fr.write_run(tmp_path / "slow", cases, duts=("linux-wpas-slow",))
     data = sm.load(run)
-    data["run"]["duts"][0]["test_mutant"] = "TEST MUTANT linux-wpas:slow: slowed on purpose"
+    data["run"]["duts"][0]["test_mutant"] = "linux-wpas:slow: slowed on purpose"
     (run / "summary.json").write_text(__import__("json").dumps(data))
     return run
 
@@ -155,9 +155,9 @@ def test_a_test_mutant_is_never_conformant_and_its_certificate_says_so(tmp_path)
     cases = data["cases"]
     a = pf.assess(cases, pf.load("roaming-basic"), "linux-wpas-slow", data["run"]["duts"][0], data["run"])
     assert a.verdict == pf.NOT_CONFORMANT
-    assert any(r.startswith("TEST MUTANT:") for r in a.reasons)
+    assert "TEST MUTANT: linux-wpas:slow: slowed on purpose" in a.reasons
     html = certificate.render(data, run, "linux-wpas-slow", pf.load("roaming-basic"))
-    assert "TEST MUTANT — NOT CERTIFIABLE" in html
+    assert "TEST MUTANT — NOT CERTIFIABLE</b> — linux-wpas:slow: slowed on purpose" in html
     # the same cases without the mark are conformant: the mark alone decides
     ident = dict(data["run"]["duts"][0])
     del ident["test_mutant"]
