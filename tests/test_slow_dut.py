@@ -181,6 +181,10 @@ def test_gate_pairs_two_dut_names_and_fails_on_roam_time_only(tmp_path):
     lines = []
     assert gate.run(str(base), str(slow), out=lines.append, metrics=False) == 1
     assert "missing" in "\n".join(lines).lower()
+    from cli import gate as gate_cli
+    args = ["--baseline", str(base), "--current", str(slow), "--dut-baseline", "linux-wpas",
+            "--dut-current", "linux-wpas-slow"]
+    assert gate_cli.main(args) == 1 and gate_cli.main(args + ["--no-metrics"]) == 0
     lines = []
     assert gate.run(str(base), str(slow), out=lines.append, dut_baseline="esp32") == 2
     assert "no case of DUT 'esp32'" in lines[0]
