@@ -40,10 +40,12 @@ def _index(pub: Published, data: dict) -> Path:
     entries = []
     for dut, html in pub.certificates.items():
         cases = [c for c in data["cases"] if str(c.get("dut") or "") == dut]
-        a = pf.assess(cases, pub.profile, dut, certificate.identity(data["run"], dut), data["run"])
+        ident = certificate.identity(data["run"], dut)
+        a = pf.assess(cases, pub.profile, dut, ident, data["run"])
         pub.verdicts[dut] = a.verdict
         pdf = pub.pdfs.get(dut)
         entries.append({"dut": dut, "verdict": a.verdict, "tone": a.tone, "totals": sm.totals(cases),
+                        "mutant": (ident or {}).get("test_mutant"),
                         "html": html.name, "pdf": pdf.name if pdf else None})
     from markupsafe import Markup
 

@@ -158,6 +158,9 @@ def test_a_test_mutant_is_never_conformant_and_its_certificate_says_so(tmp_path)
     assert "TEST MUTANT: linux-wpas:slow: slowed on purpose" in a.reasons
     html = certificate.render(data, run, "linux-wpas-slow", pf.load("roaming-basic"))
     assert "TEST MUTANT — NOT CERTIFIABLE</b> — linux-wpas:slow: slowed on purpose" in html
+    fr.seal(run)
+    index = (run / "index.html").read_text()
+    assert "TEST MUTANT</span>" in index and "NOT CONFORMANT" in index
     # the same cases without the mark are conformant: the mark alone decides
     ident = dict(data["run"]["duts"][0])
     del ident["test_mutant"]
