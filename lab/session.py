@@ -230,11 +230,13 @@ class Lab:
         if self.remote_share:
             log_vm = f"{LOCAL_LOGS}/{name}.log"
             self._mirror(log_vm, log_host, f"{name}.log")
-        self.agent.call("spawn", name=name, log=log_vm,
-                        argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
-                              *self.debug, "-t", "-K"])
+        # ip netns exec and stdbuf exec what they run: the pid is the supplicant's own
+        spawned = self.agent.call("spawn", name=name, log=log_vm,
+                                  argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface,
+                                        "-c", conf_vm, *self.debug, "-t", "-K"])
         sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
                          log_host, log_vm, conf)
+        sta.pid = (spawned or {}).get("pid") if isinstance(spawned, dict) else None
         self.daemons[name] = sta
         try:
             self.agent.call("attach", timeout=20, name=name, path=sta.ctrl_path, limit=15)
