@@ -47,7 +47,7 @@ def page(path: Path) -> Text:
 def test_shipped_profiles_load_and_are_hashed(name):
     p = pf.load(name)
     raw = (ROOT / "profiles" / f"{name}.toml").read_bytes()
-    assert p.id == name and p.version == {"roaming-basic": "1.2.0", "roaming-full": "1.1.0"}[name]
+    assert p.id == name and p.version == {"roaming-basic": "1.2.0", "roaming-full": "1.2.0"}[name]
     assert p.sha256 == hashlib.sha256(raw).hexdigest()
     assert p.mandatory and p.conditional and p.limits["roam_time_us"].max is not None
 
