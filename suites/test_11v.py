@@ -12,6 +12,7 @@ import pytest
 from devices.base import WaitTimeout
 from engine.btm import TU
 from engine.frames import build as fb
+from engine.mbo import MBO_REQUIREMENT
 from fixtures.case import CaseSpec
 from lab.hostapd import OPEN, WPA2_PSK, BSSConfig
 from lab.wpas import Profile
@@ -278,6 +279,7 @@ VHT80 = {"op_class": VHT80_CLASS, "phy": 9, "sub": f"0603{1:02x}{VHT80_SEG0:02x}
 HOOD = dict(neighbourhood=True, scenario=request_in_a_neighbourhood)
 INJ = dict(scenario=injected_request_from_the_ap)
 MALFORMED = (f"{R} 9.4.2.1",)  # element Length
+MBO = MBO_REQUIREMENT  # not an IEEE clause (engine/mbo.py)
 A = "pref=1 abridged=1 valid_int=255"
 
 CASES += [
@@ -286,7 +288,7 @@ CASES += [
          [rq(35, [("other", None)], A)], (NR,), expect="any"),
     case(20, "A candidate without a preference beside one with preference 100", "Candidate without preference",
          [rq(36, [("other", None), ("third", 100)], A)], (NR,), expect="roam"),
-    case(21, "Current BSS listed below a better candidate: move", "Current BSS listed",
+    case(21, "Current BSS listed below a better candidate: move, or stay as a lower-preference choice", "Current BSS listed",
          [rq(37, [("cur", 50), ("other", 200)], A)], (NR,), expect="roam"),
     case(22, "Current BSS listed with preference 0 (excluded), one candidate: move or reject, never stay accepted",
          "Current BSS listed", [rq(38, [("cur", 0), ("other", 100)], A)], (NR,), expect="roam"),
@@ -311,36 +313,51 @@ CASES += [
     case(31, "Malformed: the last entry's Length runs past the end of the frame", "Malformed requests",
          [inj(53)], (NR,) + MALFORMED, inject="torn_last_entry", expect="any", answer_wait=8, **INJ),
 
+    # -- Wi-Fi Alliance MBO attributes in the request (hostapd BSS_TM_REQ mbo=<reason>:<retry delay>:<cell
+    #    preference>; hostap test_wnm_bss_tm_req_with_mbo_ie sends them from an AP without mbo=1) --
+    case(32, "MBO: load balancing transition reason, cellular not preferred, one candidate",
+         "MBO transition reason", [rq(54, [("other", 255)], A + " mbo=4:0:1")], (NR, MBO), expect="roam",
+         mbo={"reason": 4, "cell_pref": 1}),
+    case(33, "MBO: low RSSI reason without candidates: a reject may carry a Transition Rejection Reason",
+         "MBO transition reason", [rq(55, [], "mbo=5:0:255")], (MBO,), expect="stay",
+         mbo={"reason": 5, "cell_pref": 255}),
+    case(34, "MBO: only a candidate not on the air, cellular excluded: no move", "MBO transition reason",
+         [rq(56, [("ghost", 255)], A + " mbo=7:0:0")], (NR, MBO), expect="stay",
+         mbo={"reason": 7, "cell_pref": 0}),
+    case(35, "MBO: disassociation imminent with an Association Retry Delay and a candidate",
+         "MBO association retry delay", [rq(57, [("other", 255)], "pref=1 disassoc_imminent=1 disassoc_timer=100 "
+                                          "mbo=3:5:1")], (NR, MBO), expect="roam", timer=100,
+         mbo={"reason": 3, "cell_pref": 1, "retry_delay": 5}),
     # -- the eight-BSS neighbourhood (three 2.4 GHz APs and the 5 GHz radio's five BSSs); these
     #    rows come last because a DUT that has seen the 5 GHz BSSs may move to one by itself --
-    case(32, "Five candidates over two bands: accept one of them, the highest preference preferred",
+    case(36, "Five candidates over two bands: accept one of them, the highest preference preferred",
          "Large candidate lists", [rq(30, [("other", 50), ("third", 60), ("d0", 200), ("d1", 100),
                                            ("d2", 10)], A)], (NR,), expect="roam", **HOOD),
-    case(33, "Eight-BSS neighbourhood, seven candidates and one not on the air listed best",
+    case(37, "Eight-BSS neighbourhood, seven candidates and one not on the air listed best",
          "Large candidate lists", [rq(31, [("ghost5", 255), ("other", 40), ("third", 30), ("d0", 90),
                                            ("d1", 150), ("d2", 70), ("ghost", 20)], A)], (NR,),
          expect="roam", **HOOD),
-    case(34, "Only candidate a 5 GHz BSS named in the 20 MHz class 115: move to it",
+    case(38, "Only candidate a 5 GHz BSS named in the 20 MHz class 115: move to it",
          "Candidates in other bands", [rq(32, [("d0", 255)], A)], (NR,), expect="roam", **HOOD),
-    case(35, "Candidate described as VHT80: class 128, PHY type VHT, Wide Bandwidth Channel subelement",
+    case(39, "Candidate described as VHT80: class 128, PHY type VHT, Wide Bandwidth Channel subelement",
          "Candidates in other operating classes and PHY types", [rq(33, [("d1", 255, VHT80)], A)], (NR,),
          expect="roam", **HOOD),
-    case(36, "Equal preference on 2.4 and 5 GHz: either is acceptable", "Candidates in other bands",
+    case(40, "Equal preference on 2.4 and 5 GHz: either is acceptable", "Candidates in other bands",
          [rq(34, [("other", 200), ("d0", 200, VHT80)], A)], (NR,), expect="roam", **HOOD),
-    case(37, "Current BSS listed best among five: staying is acceptable", "Current BSS listed",
+    case(41, "Current BSS listed best among five: staying is acceptable", "Current BSS listed",
          [rq(39, [("cur", 255), ("other", 40), ("d0", 200), ("d1", 100), ("third", 10)], A)], (NR,),
          expect="stay", **HOOD),
-    case(38, "Only candidate on 5 GHz and not on the air: no move", "Request with unusable candidates",
+    case(42, "Only candidate on 5 GHz and not on the air: no move", "Request with unusable candidates",
          [rq(40, [("ghost5", 255)], A)], (NR,), expect="stay", **HOOD),
-    case(39, "Only candidate is an open BSS of the same SSID (other security): no move",
+    case(43, "Only candidate is an open BSS of the same SSID (other security): no move",
          "Candidate of other security", [rq(42, [("open5", 255)], A)], (NR,), expect="stay", **HOOD),
-    case(40, "Open BSS listed best, an ESS BSS lower: only the ESS BSS is acceptable",
+    case(44, "Open BSS listed best, an ESS BSS lower: only the ESS BSS is acceptable",
          "Candidate of other security", [rq(43, [("open5", 255), ("d0", 100)], A)], (NR,),
          expect="roam", **HOOD),
-    case(41, "Abridged 0 in an eight-BSS neighbourhood: unlisted ESS BSSs stay eligible",
+    case(45, "Abridged 0 in an eight-BSS neighbourhood: unlisted ESS BSSs stay eligible",
          "Abridged candidate list", [rq(46, [("d0", 255), ("d1", 0)], "pref=1 abridged=0 valid_int=255")],
          (NR,), expect="any", excluded="d1", **HOOD),
-    case(42, "Eight entries built field by field: VHT80 class 128 entries, an open BSS and one not on the air",
+    case(46, "Eight entries built field by field: VHT80 class 128 entries, an open BSS and one not on the air",
          "Large candidate lists", [inj(49)], (NR,), inject="eight_entries", expect="roam",
          neighbourhood=True, scenario=injected_request_from_the_ap),
 ]

@@ -1,4 +1,4 @@
-"""The oracle on the BTM requests of the coverage rows (suites/test_11v.py BTM-19..42): large
+"""The oracle on the BTM requests of the coverage rows (suites/test_11v.py BTM-19..46): large
 candidate lists over two bands, entries without a preference, the current BSS listed, a
 candidate of other security, the Request Mode bits stated explicitly, and malformed lists.
 
@@ -10,7 +10,7 @@ builders. Where hostap's tests/hwsim/test_wnm.py asserts what wpa_supplicant 2.1
 the same input, the test names it."""
 import pytest
 
-from engine import btm
+from engine import btm, mbo
 from engine.candidates import Profile, ScanEntry
 from engine.frames import btm_request_from, btm_response_from
 from engine.verdict import FAIL, INFO, PASS
@@ -95,7 +95,7 @@ PREF_ABRIDGED = 0x03  # Request Mode b0 Preferred Candidate List Included, b1 Ab
 
 
 def test_eight_entries_over_two_bands_decode_and_rank():
-    # BTM-42: the seven other BSSs and one not on the air; 5 GHz ones in class 128 as VHT (9)
+    # BTM-46: the seven other BSSs and one not on the air; 5 GHz ones in class 128 as VHT (9)
     lst = (neighbor(A, pref(60)) + neighbor(B, pref(50), channel=11)
            + neighbor(D0, wide80() + pref(200), 128, 36, 9) + neighbor(D1, wide80() + pref(120), 128, 36, 9)
            + neighbor(D2, wide80() + pref(40), 128, 36, 9) + neighbor(OPEN5, wide80() + pref(250), 128, 36, 9)
@@ -105,8 +105,9 @@ def test_eight_entries_over_two_bands_decode_and_rank():
     d0 = next(c for c in rq.candidates if c.bssid == mac(D0))
     assert (d0.op_class, d0.channel, d0.phy_type, d0.preference) == (128, 36, 9, 200)
     p = btm.predict(rq, mac(CUR), AIR, PROFILE)
-    # not on the air (GHOST5) and of other security (OPEN5) are no targets, even listed best
-    assert p.accept_targets == {mac(A), mac(B), mac(D0), mac(D1), mac(D2)}
+    # not on the air (GHOST5) and of other security (OPEN5) are no targets, even listed best;
+    # the current BSS, listed with preference 20, is one (staying: a lower-preference choice)
+    assert p.accept_targets == {mac(A), mac(B), mac(D0), mac(D1), mac(D2), mac(CUR)}
     assert p.preferred_targets == {mac(D0)}
     _, _, vs = judge(btm_req(PREF_ABRIDGED, lst), btm_resp(0, D1))
     assert st(vs, "BTM-TARGET-ALLOWED") == [PASS] and st(vs, "BTM-PREFERENCE") == [INFO]
@@ -116,7 +117,7 @@ def test_eight_entries_over_two_bands_decode_and_rank():
 
 
 def test_other_security_candidate_alone_allows_no_accept():
-    # BTM-39: the open BSS of the same SSID is not joinable with a PSK profile
+    # BTM-43: the open BSS of the same SSID is not joinable with a PSK profile
     _, p, vs = judge(btm_req(PREF_ABRIDGED, neighbor(OPEN5, pref(255), 115, 36)), btm_resp(7))
     assert p.must_not_roam and not p.accept_targets and not fails(vs)
     _, _, vs = judge(btm_req(PREF_ABRIDGED, neighbor(OPEN5, pref(255), 115, 36)), btm_resp(0, OPEN5))
@@ -198,3 +199,56 @@ def test_valid_optional_subelements_are_not_malformed():
     rq, p, vs = judge(btm_req(PREF_ABRIDGED, lst), None)
     assert not rq.problems and [c.preference for c in rq.candidates] == [200, 100]
     assert st(vs, "BTM-RESPONSE") == [FAIL]  # well formed: an answer is owed
+
+
+# ---- Wi-Fi Alliance MBO attributes (engine/mbo.py; BTM-32..35) ---------------------------------
+# The MBO element is a Vendor Specific element (ID 221, IEEE 802.11-2020 9.4.2.25): OUI
+# 50 6f 9a, OUI type 0x16, then attributes of Attribute ID 1, Length 1, body. IDs: 5 Cellular
+# Data Connection Preference, 6 Transition Reason Code, 7 Transition Rejection Reason Code,
+# 8 Association Retry Delay (2 octets, seconds) - the MBO Technical Specification's Table 4-5.
+
+
+
+def mbo_el(*attrs: bytes) -> bytes:
+    return el(221, bytes.fromhex("506f9a16") + b"".join(attrs))
+
+
+def attr(aid: int, body: bytes) -> bytes:
+    return bytes([aid, len(body)]) + body
+
+
+def test_mbo_attributes_of_a_request_are_decoded_and_checked():
+    # hostapd BSS_TM_REQ ... disassoc_imminent=1 mbo=3:5:1 (test_wnm_bss_tm_req_with_mbo_ie)
+    tail = neighbor(A, pref(255)) + mbo_el(attr(6, b"\x03"), attr(8, (5).to_bytes(2, "little")),
+                                          attr(5, b"\x01"))
+    rq = btm_request_from(btm_req(0x05, tail))
+    assert not rq.problems and len(rq.candidates) == 1 and len(rq.vendor) == 1
+    vs = mbo.check_request(rq.vendor, {"reason": 3, "cell_pref": 1, "retry_delay": 5}, rq.disassoc_imminent)
+    assert [(v.rule, v.status, v.layer) for v in vs] == [("BTM-MBO-REQUEST", PASS, "reference AP"),
+                                                         ("BTM-MBO-RETRY-DELAY", PASS, "reference AP")]
+    assert "not IEEE" in vs[0].clause
+    # the same delay without Disassociation Imminent, a reserved reason, a torn attribute
+    rq = btm_request_from(btm_req(0x01, tail))
+    assert st(mbo.check_request(rq.vendor, {"reason": 3}, rq.disassoc_imminent), "BTM-MBO-RETRY-DELAY") == [FAIL]
+    for bad in (mbo_el(attr(6, b"\x0a")), mbo_el(attr(6, b"\x03\x00")), mbo_el(bytes([6, 4, 3]))):
+        rq = btm_request_from(btm_req(0x01, neighbor(A, pref(255)) + bad))
+        assert st(mbo.check_request(rq.vendor, {}, False), "BTM-MBO-REQUEST") == [FAIL], bad.hex()
+    # no MBO element at all, or another WFA element (OUI type 0x10): the AP did not send one
+    for tail in (b"", el(221, bytes.fromhex("506f9a10") + b"\x00")):
+        rq = btm_request_from(btm_req(0x01, neighbor(A, pref(255)) + tail))
+        assert st(mbo.check_request(rq.vendor, {"reason": 3}, False), "BTM-MBO-REQUEST") == [FAIL]
+
+
+def test_mbo_rejection_reason_belongs_to_a_reject():
+    def resp(status, *attrs, target=None):
+        r = btm_response_from(btm_resp(status, target) + mbo_el(*attrs))
+        return r, mbo.check_response(r.vendor, r.status)
+    r, vs = resp(7, attr(7, b"\x04"))  # low RSSI
+    assert r.status == 7 and st(vs, "BTM-MBO-REJECT-REASON") == [PASS] and st(vs, "BTM-MBO-RESPONSE") == [PASS]
+    _, vs = resp(0, attr(7, b"\x04"), target=A)  # a rejection reason with an accept
+    assert st(vs, "BTM-MBO-REJECT-REASON") == [FAIL]
+    _, vs = resp(7, attr(7, b"\x07"))  # 7 is not in Table 4-21 (0-6)
+    assert FAIL in st(vs, "BTM-MBO-REJECT-REASON") + st(vs, "BTM-MBO-RESPONSE")
+    # a response without an MBO element is no fault: the STA need not be an MBO STA
+    r = btm_response_from(btm_resp(7))
+    assert st(mbo.check_response(r.vendor, r.status), "BTM-MBO-RESPONSE") == [INFO]
