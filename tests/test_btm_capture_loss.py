@@ -1,7 +1,7 @@
 """A BTM response the air capture lost is the lab's loss, not the DUT's silence.
 
-Recorded case (tests/data/capture_loss/BTM-33-esp32-twin, a run of the eight-entry
-neighbourhood row under TCG load): the reference AP logged `BSS-TM-RESP ... status_code=0
+Recorded case (tests/data/capture_loss/BTM-33-esp32-twin: the eight-BSS candidate list row,
+numbered BTM-33 when recorded and BTM-37 now, under TCG load): the reference AP logged `BSS-TM-RESP ... status_code=0
 target_bssid=02:00:00:00:02:00`, the DUT then moved to that BSS, and the monitor's pcap has the
 request but no response frame. The independent truth is tshark's reading of the pcap and
 hostapd's own event line; the judge must not fail BTM-RESPONSE against the DUT, and must judge
