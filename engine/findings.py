@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from engine.clauses import GUIDELINES, GUIDELINES_FILE, rule
-from engine.verdict import KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
+from engine.verdict import FIRMWARE, KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
 
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
@@ -383,6 +383,34 @@ FINDINGS: tuple[Finding, ...] = (
         evidence=(
             "BCN-20 case folder, when it fails: a Beacon Report whose BSSID is the serving AP and "
             "whose channel is the serving channel, not the requested one."),
+    ),
+    Finding(
+        id="ESP32-ROAM-STA-CONNECTED",
+        title="A BTM roam ends with the firmware's station-connected event (IND-6)",
+        behaviour=(
+            "After a roam the ESP-IDF Wi-Fi driver prints `wifi:connected with <ssid>, ... bssid = "
+            "<new>`, i.e. it posts WIFI_EVENT_STA_CONNECTED again, as after a first connection: the "
+            "application (and any OS above it) sees a media connect at the end of a successful roam. "
+            "The recorded board log shows it (shared/data/esp32/roaming_example_btm_roam.log line 27, "
+            "after `run -> init (0)` at line 19); esp32-twin prints the same line after every roam "
+            "it makes, so every BTM row where the twin moves shows it."),
+        cases=("BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27", "BTM-28", "BTM-29", "BTM-30",
+               "BTM-32", "BTM-35", "BTM-36", "BTM-37", "BTM-40", "BTM-46"),
+        rules=("IND-6",),
+        clause=_IND6.id,
+        quote=_IND6.quotes[0],
+        quote_source=SEEDS_SOURCE,
+        severity="minor",
+        severity_reason=(
+            "An extra connected event, with no disconnect before it and the link kept: an application "
+            "that restarts its network on STA_CONNECTED does needless work; no frame is lost."),
+        layer=FIRMWARE,
+        applies_to=("esp32-twin", "esp32", "ESP-IDF roaming_11kvr example (board log in shared/data/esp32)"),
+        upstream="not reported; ESP-IDF behaviour as the recorded board log shows it",
+        evidence=(
+            "The case's indication trace (esp32-twin-indications.json): MEDIA_CONNECT at the "
+            "`wifi:connected with` line that closes the roam (devices/esp32_log.py maps every such "
+            "line to WIFI_EVENT_STA_CONNECTED); runs/20261207T075315Z on esp32-twin."),
     ),
 )
 
