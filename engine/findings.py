@@ -385,6 +385,47 @@ FINDINGS: tuple[Finding, ...] = (
             "whose channel is the serving channel, not the requested one."),
     ),
     Finding(
+        id="WPAS-BTM-TORN-LIST-KEPT",
+        title="A torn BTM request's entries are acted on after the next connection; the next request goes unanswered",
+        behaviour=(
+            "A BTM Request whose last candidate entry's Length runs past the frame (BTM-31) makes "
+            "wpa_supplicant 2.10 log 'WNM: Truncated request' and answer nothing, but the entries "
+            "it read stay stored, with the source BSS and validity time of the request before it. "
+            "After DISCONNECT, REMOVE_NETWORK and a new connection to the same AP within that "
+            "validity, the next scan results make it transition to one of those entries and send "
+            "a BSS Transition Management Response carrying the torn request's dialog token; the "
+            "AP's next request, arriving during that transition, is dropped ('WNM: Ignore "
+            "unexpected WNM Action frame') and never answered. The suite now runs BTM-31 last, so "
+            "it shows only when a case follows it within the validity of an earlier request."),
+        cases=("BTM-32",),
+        rules=("BTM-RESPONSE",),
+        clause=f"{R} 11.24.7.3 (BSS transition management request)",
+        quote=("A non-AP STA that supports BSS transition management shall respond to an individually "
+               "addressed BSS Transition Management Request frame with a BSS Transition Management "
+               "Response frame."),
+        quote_source=(
+            "https://ieee802.org/11/email/stds-802-11-tgm/msg02823.html (TGm reflector, 2022: text of "
+            "subclause 11.21.7.3 of the P802.11REVme draft, the draft's number for 802.11-2020 "
+            "11.24.7.3). Not checked against the 2020 edition itself."),
+        severity="minor",
+        severity_reason=(
+            "Needs a malformed request from the AP first; then the STA moves on a request it never "
+            "accepted, in a later association, and leaves the AP's real request unanswered."),
+        layer=SUPPLICANT,
+        applies_to=(LINUX_WPAS, WPAS_210),
+        upstream=(
+            "not checked: hostap_2_11 reorganised the BTM state (e508c070c40e 'WNM: Keep BTM "
+            "information until connection completes' and the commits around it); whether that "
+            "clears a torn request's entries was not verified"),
+        evidence=(
+            "runs 20261207T074624Z and 20261207T075853Z, BTM-32 on linux-wpas (BTM-30, BTM-31, BTM-32 "
+            "in a row): the debug log's 'Send BSS Transition Management Response ... dialog_token=53' "
+            "(BTM-31's token) before BTM-32's request (token 54) and 'Ignore unexpected WNM Action "
+            "frame' after it; the capture has the token-53 response and none for 54. In run "
+            "20261207T075128Z (BTM-31 and BTM-32 alone) the kept list had no earlier validity and "
+            "was dropped ('not valid anymore')."),
+    ),
+    Finding(
         id="ESP32-ROAM-STA-CONNECTED",
         title="A BTM roam ends with the firmware's station-connected event (IND-6)",
         behaviour=(

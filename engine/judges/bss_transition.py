@@ -87,7 +87,7 @@ def btm_exchange(ev: CaseEvidence, air: Air, j) -> None:
         j.add(check("BTM-REQUEST-SENT", REQ, not missing, "each request of the case on the air",
                     f"missing dialog token(s) {missing}" if missing else f"{len(found)} request(s)",
                     layer=REFERENCE_AP))
-        received = received_but_not_captured(air, dut, cur, mm, t0) if len(found) == 1 else None
+        received = received_but_not_captured(air, dut, cur, mm, found[0][1].t) if len(found) == 1 else None
         for n, (i, _, _) in enumerate(found):
             judge_btm(j, air, dut, cur, aps, ev.profile, settings=settings,
                       joined=joined if n == len(found) - 1 else None, request_index=i, received=received)
@@ -154,13 +154,16 @@ def judge_query(j, air: Air, ev: CaseEvidence, aps, settings, joined) -> None:
         judge_btm(j, air, dut, cur, aps, ev.profile, settings=settings, joined=joined, request_index=idx)
 
 
-def received_but_not_captured(air: Air, dut, cur, mm: int, t0: float):
-    """The one response hostapd received from the DUT when the capture has none: the monitor
-    dropped it (seen under TCG load: the AP logs BSS-TM-RESP, the DUT moves, the pcap lacks
-    the frame). None when the capture has a response or hostapd logged none or several."""
-    if any(f.dst == cur.bssid and f.t >= t0 for f, _ in responses_from(air, dut.mac)):
+def received_but_not_captured(air: Air, dut, cur, mm: int, t_request: float):
+    """The one response hostapd received from the DUT after the case's request (t_request, the
+    request frame's time) when the capture has none from then on: the monitor dropped it (seen
+    under TCG load: the AP logs BSS-TM-RESP, the DUT moves, the pcap lacks the frame). None when
+    the capture has a response, or hostapd logged none or several after the request. A response
+    the DUT sent before the request (to an older one) is never taken for it."""
+    if any(f.dst == cur.bssid and f.t >= t_request for f, _ in responses_from(air, dut.mac)):
         return None
-    evs = [e.value for _, e in ap_events(cur, "BSS-TM-RESP", mm) if (e.sta or "").lower() == dut.mac]
+    evs = [e.value for t, e in ap_events(cur, "BSS-TM-RESP", mm)
+           if t >= t_request and (e.sta or "").lower() == dut.mac]
     return evs[0] if len(evs) == 1 else None
 
 
@@ -168,7 +171,9 @@ def judge_hostapd_events(j, air: Air, dut, cur, mm: int, t0: float) -> None:
     """The AP's BSS-TM-RESP events must say what the DUT put on the air (the lab reads both).
     Fewer frames than events, the captured ones matching, is the capture's loss (lab)."""
     frames = [r for f, r in responses_from(air, dut.mac) if f.dst == cur.bssid and f.t >= t0]
-    evs = [e.value for _, e in ap_events(cur, "BSS-TM-RESP", mm)]
+    # the same window for both: an event hostapd logged before t0 but that was read after the
+    # AP's mark belongs to an earlier exchange, as its frame does
+    evs = [e.value for t, e in ap_events(cur, "BSS-TM-RESP", mm) if t >= t0]
     def same(e, r):
         return e.status == r.status and (e.target or None) == (r.target or None)
     observed = f"events {[(e.status, e.target) for e in evs]}, frames {[(r.status, r.target) for r in frames]}"
