@@ -105,14 +105,28 @@ def predict(request: BTMRequest, current_bssid: str, scan_view: Iterable[cand.Sc
     pool = seen or joinable
     best = max((p or 0) for _, p in pool) if pool else None
     preferred = {b for b, p in pool if (p or 0) == best} if pool else set(targets)
+    if request.candidates and not request.pref_list:
+        # 9.6.13.9: the Preferred Candidate List Included bit says whether the entries are
+        # the AP's preferred candidates. With it 0 they rank nothing, so no acceptable target
+        # is a "lower preference" one (wpa_supplicant ignores such entries and rejects,
+        # hostap test_wnm_bss_tm "not claimed as Preferred Candidate List"). The entries'
+        # exclusions (preference 0, Abridged) still narrow what is acceptable.
+        preferred = set(targets)
+        notes.append("Preferred Candidate List Included is 0: the entries are no preference order")
     stay_ok = cur in preferred or not listed or listed.get(cur, -1) == best
-    # The current BSS listed with the best preference is itself a candidate: accepting it
-    # (status 0, Target BSSID = the current BSS) is the STA staying where the AP prefers it.
-    stay_listed = bool(listed.get(cur)) and stay_ok
+    # The current BSS listed with a non-zero preference is itself a candidate: accepting it
+    # (status 0, Target BSSID = the current BSS) is the STA staying on a BSS the AP offered.
+    # With the best preference that is where the AP prefers it (hostap test_wnm_bss_tm "two
+    # matches, no roam needed"); with a lower one it is a lower-preference choice, judged as
+    # any other lower-preference target (BTM-PREFERENCE: INFO, FAIL only when strict).
+    stay_listed = bool(listed.get(cur))
     if not stay_listed:
         preferred.discard(cur)
     if stay_ok and cur in listed:
         notes.append("the current BSS is listed with the best preference: staying is acceptable")
+    elif stay_listed:
+        notes.append("the current BSS is listed with a lower, non-zero preference: accepting it "
+                     "(staying) is a lower-preference choice")
     if cur in listed and listed[cur] == 0:
         notes.append("the current BSS is listed with preference 0: the AP wants the DUT gone")
 

@@ -103,7 +103,12 @@ FINDINGS: tuple[Finding, ...] = (
             "separate observation, not the link."),
         cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "FT-10", "FT-11", "FT-12", "FT-14",
                "FT-15", "FT-16", "FT-17", "FT-18", "FT-19", "FT-20", "FT-21", "FT-22", "FT-23", "IND-06", "IND-07",
-               "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18"),
+               "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18",
+               # BTM-31 and BTM-41..43 stay on the BTM request; their roam is wpa_supplicant's own
+               # move to the 5 GHz VHT80 BSS after the case's scan (suites/test_11v.py connect_among)
+               "BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27", "BTM-28", "BTM-29",
+               "BTM-30", "BTM-31", "BTM-32", "BTM-35", "BTM-36", "BTM-37", "BTM-38", "BTM-39", "BTM-40", "BTM-41", "BTM-42",
+               "BTM-43", "BTM-44", "BTM-45", "BTM-46"),
         # IND-8: a failed over-the-air roam leaves OP because the old association was already gone:
         # FT-05's refused FT authentication, FT-12's (the target cannot get PMK-R1, status 53), and
         # an over-the-air roam of FT-16/17/20/22/23 that the loaded lab's slow hostapd made fail
@@ -143,7 +148,9 @@ FINDINGS: tuple[Finding, ...] = (
             "media connect indication of a new connection, inside a roam that succeeded (the real board log "
             "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
             "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
-        cases=("FT-16", "FT-17", "BTM-01"),
+        # BTM-19..46: the rows where the twin moves (runs/20261207T081033Z on esp32-twin)
+        cases=("FT-16", "FT-17", "BTM-01", "BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27",
+               "BTM-28", "BTM-29", "BTM-30", "BTM-32", "BTM-35", "BTM-36", "BTM-37", "BTM-40", "BTM-46"),
         rules=("IND-6",),
         clause=_IND6.id,
         quote=_IND6.quotes[0],
@@ -433,6 +440,47 @@ FINDINGS: tuple[Finding, ...] = (
             "and 11) and BCN-46 (passive, channel 11) in runs 20261207T071612Z and 20261207T073635Z, "
             "BCN-52/53 (5 GHz, operating class 128) in 20261207T073635Z: a report of the serving AP "
             "02:00:00:00:01:00 with channel 1."),
+    ),
+    Finding(
+        id="WPAS-BTM-TORN-LIST-KEPT",
+        title="A torn BTM request's entries are acted on after the next connection; the next request goes unanswered",
+        behaviour=(
+            "A BTM Request whose last candidate entry's Length runs past the frame (BTM-31) makes "
+            "wpa_supplicant 2.10 log 'WNM: Truncated request' and answer nothing, but the entries "
+            "it read stay stored, with the source BSS and validity time of the request before it. "
+            "After DISCONNECT, REMOVE_NETWORK and a new connection to the same AP within that "
+            "validity, the next scan results make it transition to one of those entries and send "
+            "a BSS Transition Management Response carrying the torn request's dialog token; the "
+            "AP's next request, arriving during that transition, is dropped ('WNM: Ignore "
+            "unexpected WNM Action frame') and never answered. The suite now runs BTM-31 last, so "
+            "it shows only when a case follows it within the validity of an earlier request."),
+        cases=("BTM-32",),
+        rules=("BTM-RESPONSE",),
+        clause=f"{R} 11.24.7.3 (BSS transition management request)",
+        quote=("A non-AP STA that supports BSS transition management shall respond to an individually "
+               "addressed BSS Transition Management Request frame with a BSS Transition Management "
+               "Response frame."),
+        quote_source=(
+            "https://ieee802.org/11/email/stds-802-11-tgm/msg02823.html (TGm reflector, 2022: text of "
+            "subclause 11.21.7.3 of the P802.11REVme draft, the draft's number for 802.11-2020 "
+            "11.24.7.3). Not checked against the 2020 edition itself."),
+        severity="minor",
+        severity_reason=(
+            "Needs a malformed request from the AP first; then the STA moves on a request it never "
+            "accepted, in a later association, and leaves the AP's real request unanswered."),
+        layer=SUPPLICANT,
+        applies_to=(LINUX_WPAS, WPAS_210),
+        upstream=(
+            "not checked: hostap_2_11 reorganised the BTM state (e508c070c40e 'WNM: Keep BTM "
+            "information until connection completes' and the commits around it); whether that "
+            "clears a torn request's entries was not verified"),
+        evidence=(
+            "runs 20261207T074624Z and 20261207T075853Z, BTM-32 on linux-wpas (BTM-30, BTM-31, BTM-32 "
+            "in a row): the debug log's 'Send BSS Transition Management Response ... dialog_token=53' "
+            "(BTM-31's token) before BTM-32's request (token 54) and 'Ignore unexpected WNM Action "
+            "frame' after it; the capture has the token-53 response and none for 54. In run "
+            "20261207T075128Z (BTM-31 and BTM-32 alone) the kept list had no earlier validity and "
+            "was dropped ('not valid anymore')."),
     ),
 )
 

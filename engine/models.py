@@ -33,6 +33,9 @@ class BTMRequest:
     # What is malformed in the candidate list, one sentence each; the entries above are
     # those that could be decoded. Empty for a well-formed request.
     problems: tuple[str, ...] = ()
+    # Vendor Specific elements (ID 221) after the fixed fields, bodies as sent (e.g. the
+    # Wi-Fi Alliance MBO element, engine/mbo.py)
+    vendor: tuple[bytes, ...] = field(default=(), repr=False)  # kept out of verdict texts
 
     @property
     def malformed(self) -> bool:
@@ -67,6 +70,8 @@ class BTMResponse:
     bss_termination_delay: int = 0
     target: str | None = None
     candidates: tuple[NeighborEntry, ...] = ()
+    # Vendor Specific element bodies (ID 221), e.g. MBO; kept out of the repr verdicts quote
+    vendor: tuple[bytes, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,15 @@ GHOST_CHANNEL = 11
 BSSID_INFO = 0x0003  # AP reachability "reachable" (9.4.2.36); wpa_supplicant ignores the rest
 
 
-def candidate(bssid: str, op_class: int, channel: int, pref: int | None) -> str:
-    """One hostapd `neighbor=` argument: BSSID, BSSID info, op class, channel, PHY type 7 (HT),
-    then the BSS Transition Candidate Preference subelement (id 3, length 1)."""
-    s = f"neighbor={bssid},0x{BSSID_INFO:04x},{op_class},{channel},7"
-    if pref is not None:
-        s += f",0301{pref:02x}"
+def candidate(bssid: str, op_class: int, channel: int, pref: int | None, phy_type: int = 7,
+              subelements: str = "") -> str:
+    """One hostapd `neighbor=` argument: BSSID, BSSID info, op class, channel, PHY type (7 HT,
+    9 VHT: 9.4.2.36), then the subelements in hex: the BSS Transition Candidate Preference
+    (id 3, length 1) when `pref` is given, then `subelements` as they are."""
+    s = f"neighbor={bssid},0x{BSSID_INFO:04x},{op_class},{channel},{phy_type}"
+    sub = (f"0301{pref:02x}" if pref is not None else "") + subelements
+    if sub:
+        s += f",{sub}"
     return s
 
 

@@ -84,7 +84,14 @@ def btm_request_from(frame) -> BTMRequest:
         url = raw[p + 1:p + 1 + n].decode("utf-8", "replace")
         p += 1 + n
     cands, problems = el.read_candidate_list(raw, p)
-    return BTMRequest(token, mode, timer, valid, cands, term, url, problems)
+    return BTMRequest(token, mode, timer, valid, cands, term, url, problems, vendor_bodies(raw, p))
+
+
+def vendor_bodies(raw: bytes, start: int) -> tuple[bytes, ...]:
+    """The bodies of the whole Vendor Specific elements (ID 221) from `start` on; a torn
+    element ends the walk (the candidate list's own reader reports it)."""
+    els, _err = ies.split(raw, start)
+    return tuple(e.body for e in els if e.id == 221)
 
 
 def btm_response_from(frame) -> BTMResponse:
@@ -99,7 +106,7 @@ def btm_response_from(frame) -> BTMResponse:
         _fixed(raw, p, 6, "BTM Response Target BSSID")
         target = mac(raw[p:p + 6])
         p += 6
-    return BTMResponse(token, status, delay, target, el.neighbor_entries(raw, p))
+    return BTMResponse(token, status, delay, target, el.neighbor_entries(raw, p), vendor_bodies(raw, p))
 
 
 def btm_query_from(frame) -> BTMQuery:

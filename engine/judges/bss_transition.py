@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from engine import btm
 from engine import clauses as C
+from engine import mbo
 from engine.air import Air, ap_events
 from engine.evidence import CaseEvidence
 from engine.frames import convert
 from engine.judges import judge
 from engine.judges.common import R, judge_btm, judge_indications, roam_timeline
-from engine.verdict import FAIL, INFO, PASS, REFERENCE_AP, STIMULUS, Verdict, check
+from engine.verdict import FAIL, INFO, LAB, PASS, REFERENCE_AP, STIMULUS, Verdict, check
 
 REQ = f"{R} 11.24.7.3"  # BSS transition management request
 RESP = f"{R} 11.24.7.4"  # BSS transition management response
@@ -86,9 +87,10 @@ def btm_exchange(ev: CaseEvidence, air: Air, j) -> None:
         j.add(check("BTM-REQUEST-SENT", REQ, not missing, "each request of the case on the air",
                     f"missing dialog token(s) {missing}" if missing else f"{len(found)} request(s)",
                     layer=REFERENCE_AP))
+        received = received_but_not_captured(air, dut, cur, mm, found[0][1].t) if len(found) == 1 else None
         for n, (i, _, _) in enumerate(found):
             judge_btm(j, air, dut, cur, aps, ev.profile, settings=settings,
-                      joined=joined if n == len(found) - 1 else None, request_index=i)
+                      joined=joined if n == len(found) - 1 else None, request_index=i, received=received)
     judge_hostapd_events(j, air, dut, cur, mm, t0)
     judge_specifics(j, air, ev, roles, joined, [(fr, q) for _, fr, q in mine(air, dut, tokens, t0)])
     if not p.get("disable_btm"):
@@ -152,15 +154,37 @@ def judge_query(j, air: Air, ev: CaseEvidence, aps, settings, joined) -> None:
         judge_btm(j, air, dut, cur, aps, ev.profile, settings=settings, joined=joined, request_index=idx)
 
 
+def received_but_not_captured(air: Air, dut, cur, mm: int, t_request: float):
+    """The one response hostapd received from the DUT after the case's request (t_request, the
+    request frame's time) when the capture has none from then on: the monitor dropped it (seen
+    under TCG load: the AP logs BSS-TM-RESP, the DUT moves, the pcap lacks the frame). None when
+    the capture has a response, or hostapd logged none or several after the request. A response
+    the DUT sent before the request (to an older one) is never taken for it."""
+    if any(f.dst == cur.bssid and f.t >= t_request for f, _ in responses_from(air, dut.mac)):
+        return None
+    evs = [e.value for t, e in ap_events(cur, "BSS-TM-RESP", mm)
+           if t >= t_request and (e.sta or "").lower() == dut.mac]
+    return evs[0] if len(evs) == 1 else None
+
+
 def judge_hostapd_events(j, air: Air, dut, cur, mm: int, t0: float) -> None:
-    """The AP's BSS-TM-RESP events must say what the DUT put on the air (the lab reads both)."""
+    """The AP's BSS-TM-RESP events must say what the DUT put on the air (the lab reads both).
+    Fewer frames than events, the captured ones matching, is the capture's loss (lab)."""
     frames = [r for f, r in responses_from(air, dut.mac) if f.dst == cur.bssid and f.t >= t0]
-    evs = [e.value for _, e in ap_events(cur, "BSS-TM-RESP", mm)]
-    same = len(evs) == len(frames) and all(e.status == r.status and (e.target or None) == (r.target or None)
-                                          for e, r in zip(evs, frames))
-    j.add(check("BTM-HOSTAPD-EVENT", RESP, same, "hostapd's BSS-TM-RESP events match the frames on the air",
-                f"events {[(e.status, e.target) for e in evs]}, frames {[(r.status, r.target) for r in frames]}",
-                layer=REFERENCE_AP))
+    # the same window for both: an event hostapd logged before t0 but that was read after the
+    # AP's mark belongs to an earlier exchange, as its frame does
+    evs = [e.value for t, e in ap_events(cur, "BSS-TM-RESP", mm) if t >= t0]
+    def same(e, r):
+        return e.status == r.status and (e.target or None) == (r.target or None)
+    observed = f"events {[(e.status, e.target) for e in evs]}, frames {[(r.status, r.target) for r in frames]}"
+    lost = len(frames) < len(evs) and all(any(same(e, r) for e in evs) for r in frames)
+    if lost:
+        j.add(Verdict("BTM-HOSTAPD-EVENT", RESP, INFO, "hostapd's BSS-TM-RESP events match the frames on the air",
+                      observed, (), f"the capture lacks {len(evs) - len(frames)} response(s) the AP received",
+                      layer=LAB))
+        return
+    j.add(check("BTM-HOSTAPD-EVENT", RESP, len(evs) == len(frames) and all(same(e, r) for e, r in zip(evs, frames)),
+                "hostapd's BSS-TM-RESP events match the frames on the air", observed, layer=REFERENCE_AP))
 
 
 def judge_specifics(j, air: Air, ev: CaseEvidence, roles: dict, joined, reqs) -> None:
@@ -217,6 +241,17 @@ def judge_specifics(j, air: Air, ev: CaseEvidence, roles: dict, joined, reqs) ->
         seen = [e for e in evs if e.kind == "ess_disassoc_imminent"]
         j.add(Verdict("BTM-ESS-NOTICE", C.BTM_REQUEST, INFO, "the DUT passes the URL to its user",
                       f"{[e.get('url') for e in seen]}"))
+    if p.get("mbo") and reqs:
+        # Wi-Fi Alliance MBO attributes (engine/mbo.py): the AP's on the request, the DUT's on
+        # its answer; the IEEE 802.11 answer itself is judged by engine/btm.py as for any request
+        f, r = reqs[0]
+        for v in mbo.check_request(r.vendor, p["mbo"], r.disassoc_imminent, (f"frame {f.index}",)):
+            j.add(v)
+        for rf, rs in responses_from(air, dut.mac):
+            if rf.t >= f.t and rs.dialog_token == r.dialog_token:
+                for v in mbo.check_response(rs.vendor, rs.status, (f"frame {rf.index}",)):
+                    j.add(v)
+                break
     tokens = {q.dialog_token for _, q in reqs}
     accepted = [r for _, r in responses_from(air, dut.mac) if r.status == 0 and r.target and r.dialog_token in tokens
                 and r.target != cur.bssid and r.target in {x[0] for x in roles.values()}]
