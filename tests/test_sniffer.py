@@ -56,23 +56,38 @@ def test_capture_record_gives_the_channels_heard():
 
 
 # -- the place names its sniffer -----------------------------------------------------------------
-# `labgrid-client show` for a place with the exporter config of docs/labs.md's sniffer group
-# (two named NetworkInterface resources, which the exporter publishes as RemoteNetworkInterface).
-SHOW = """Acquired resource 'NetworkService' (lab1/labhost/NetworkService/NetworkService):
-  {'acquired': 'p', 'avail': True, 'cls': 'NetworkService',
-   'params': {'address': '127.0.0.1', 'port': 2222, 'username': 'root'}}
-Acquired resource 'sniffer-2' (lab1/sniffer/RemoteNetworkInterface/sniffer-2):
-  {'acquired': 'p', 'avail': True, 'cls': 'RemoteNetworkInterface',
-   'params': {'extra': {'proxy': 'localhost', 'proxy_required': False}, 'host': '127.0.0.1', 'ifname': 'wlan6'}}
-Acquired resource 'sniffer-1' (lab1/sniffer/RemoteNetworkInterface/sniffer-1):
-  {'acquired': 'p', 'avail': True, 'cls': 'RemoteNetworkInterface',
-   'params': {'extra': {'proxy': 'localhost', 'proxy_required': False}, 'host': '127.0.0.1', 'ifname': 'wlan5'}}
+# The resources of `labgrid-client -p p show` as labgrid 26.0.1 printed them for a place
+# matching a NetworkService and the sniffer group of docs/labs.md (two named
+# NetworkInterface resources, which the exporter publishes as RemoteNetworkInterface).
+SHOW = """Acquired resource 'NetworkService' (unit/labhost/NetworkService/NetworkService):
+  {'acquired': 'p',
+   'avail': True,
+   'cls': 'NetworkService',
+   'params': {'address': '127.0.0.1',
+              'extra': {'proxy': 'localhost', 'proxy_required': False},
+              'port': 1,
+              'username': 'root'}}
+Acquired resource 'sniffer-1' (unit/sniffer/RemoteNetworkInterface/sniffer-1):
+  {'acquired': 'p',
+   'avail': True,
+   'cls': 'RemoteNetworkInterface',
+   'params': {'extra': {'proxy': 'localhost', 'proxy_required': False},
+              'host': '127.0.0.1',
+              'ifname': 'wlan5'}}
+Acquired resource 'sniffer-2' (unit/sniffer/RemoteNetworkInterface/sniffer-2):
+  {'acquired': 'p',
+   'avail': True,
+   'cls': 'RemoteNetworkInterface',
+   'params': {'extra': {'proxy': 'localhost', 'proxy_required': False},
+              'host': '127.0.0.1',
+              'ifname': 'wlan6'}}
 """
 
 
 def test_place_sniffer_group_names_the_radios():
     res = parse_show(SHOW)
-    assert sniffer_radios(res) == ["wlan5", "wlan6"]  # by resource name
+    assert sniffer_radios(res) == ["wlan5", "wlan6"]
+    assert sniffer_radios(res[::-1]) == ["wlan5", "wlan6"]  # in resource name order
     assert sniffer_radios([r for r in res if r.group != "sniffer"]) == []  # no group: no sniffer
     bad = [dataclasses.replace(res[0], group="sniffer")]
     with pytest.raises(LabgridError, match="sniffer group holds NetworkInterface resources.*not NetworkService"):

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
 from engine.ft.checks import SLOW_AP
-from engine.verdict import DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict
+from engine.verdict import COVERAGE_RULE, DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict, inconclusive  # noqa: F401
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -73,7 +73,6 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
     return j
 
 
-COVERAGE_RULE = "AIR-COVERAGE"
 COVERAGE_CLAUSE = "lab: the capture covers every channel the case's APs use"
 
 
@@ -102,11 +101,6 @@ def _coverage(ev: CaseEvidence, air: Air, j: CaseJudgement) -> None:
                   "the channels of the case's APs captured: " + ", ".join(f"{f} MHz" for f in sorted(need)),
                   f"captured {heard}; not captured: " + ", ".join(f"{f} MHz" for f in missing),
                   message="inconclusive: a sniffer radio per channel is needed to judge this case", layer=LAB))
-
-
-def inconclusive(verdicts) -> Verdict | None:
-    """The AIR-COVERAGE verdict of a case judged from a capture that missed a channel."""
-    return next((v for v in verdicts if v.rule == COVERAGE_RULE), None)
 
 
 # Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
