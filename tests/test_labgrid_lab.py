@@ -25,7 +25,7 @@ from lab.esp32_twin import ROM_BANNER, SerialEndpoint
 from lab.labgrid_place import LabgridError, Place, PlaceBusy, acquire_first, parse_show
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from labgrid_rig import LGVENV, PLACE, LabgridRig, free_port, wait_until  # noqa: E402
+from labgrid_rig import LGVENV, PLACE, SNIFFER_PLACE, SNIFFER_RADIOS, LabgridRig, free_port, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -319,16 +319,61 @@ def test_smoke_run_through_labgrid_and_a_second_job_is_refused(tmp_path):
         assert len(pcaps) == 8 and all(p.stat().st_size > 1000 for p in pcaps)
         assert "CTRL-EVENT-CONNECTED" in (run / "lab" / "daemons" / "dut-linux-wpas.log").read_text()
         # nothing of the run is left on the lab host
-        left = subprocess.run(["ssh", "-T", "-p", str(rig.ssh_port), "-i", str(rig.key), "-o", "BatchMode=yes",
-                               "-o", f"UserKnownHostsFile={rig.known_hosts}", "root@127.0.0.1",
-                               "ls -d /tmp/roamcert-[0-9]* 2>/dev/null; grep -c fuse.sshfs /proc/mounts; "
-                               "ip -o link show type bridge"],
-                              capture_output=True, text=True, timeout=60)
-        assert left.stdout.split() == ["0"], left.stdout
+        left = on_lab_host(rig, "ls -d /tmp/roamcert-[0-9]* 2>/dev/null; grep -c fuse.sshfs /proc/mounts; "
+                                "ip -o link show type bridge")
+        assert left.split() == ["0"], left
         # esptool through the same network serial port: no ROM bootloader behind the twin's UART
         # (esptool opened the port and sent its SYNC: nothing answered)
         with pytest.raises(DutError, match="could not reach an Espressif ROM bootloader on rfc2217://"
                                            "(.|\n)*No serial data received"):
             identify(f"rfc2217://127.0.0.1:{rig.ser2net_port}?ign_set_control", attempts=1)
+        sniffer_run_judges_as_hwsim0(rig, tmp_path, run)
     finally:
         rig.stop()
+
+
+def on_lab_host(rig: LabgridRig, command: str) -> str:
+    r = subprocess.run(["ssh", "-T", "-p", str(rig.ssh_port), "-i", str(rig.key), "-o", "BatchMode=yes",
+                        "-o", f"UserKnownHostsFile={rig.known_hosts}", "root@127.0.0.1", command],
+                       capture_output=True, text=True, timeout=60)
+    return r.stdout
+
+
+def sniffer_run_judges_as_hwsim0(rig: LabgridRig, tmp_path: Path, hwsim_run: Path) -> None:
+    """The smoke FT roam again, through the place whose sniffer group names two of the lab
+    host's radios, with hwsim0 down: the air comes only from those radios in monitor mode,
+    tuned to the two APs' channels, and the judge says what it said from hwsim0."""
+    from engine.capture import open_capture
+
+    on_lab_host(rig, "ip link set hwsim0 down")
+    env = dict(os.environ, ROAMCERT_RUNS=str(tmp_path / "runs-sniffer"))
+    argv = [str(ROOT / "roamcert"), "run", *rig.run_args(SNIFFER_PLACE), "--dut", "linux-wpas",
+            "-m", "smoke", "-k", "SMOKE-02", "--keep-evidence"]
+    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-5000:]
+    run = next((tmp_path / "runs-sniffer").glob("2*"))
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["run"]["lab"]["air"] == "sniffer" and summary["run"]["lab"]["sniffer"] == list(SNIFFER_RADIOS)
+    assert [(c["case_id"], c["verdict"]) for c in summary["cases"]] == [("SMOKE-02", "passed")]
+    case = run / "cases" / "SMOKE-02-linux-wpas"
+    ev = json.loads((case / "evidence.json").read_text())
+    # serving AP on channel 1, target on channel 6, one radio each
+    assert {a["freq"] for a in ev["aps"].values()} == {2412, 2437}
+    assert ev["capture"] == {"source": "sniffer", "radios": dict(zip(SNIFFER_RADIOS, (2412, 2437)))}
+    # the radios heard their two channels and nothing else (hwsim0 would have had the DUT's
+    # probe requests on channel 11 too); both channels' frames are in the one air.pcap
+    freqs = {f.freq for f in open_capture(str(case / "air.pcap"))}
+    assert freqs == {2412, 2437}, freqs
+    assert not list(case.glob("air-*.pcap"))  # the radios' pcaps were merged into it
+    # the verdicts: rule by rule what the hwsim0 capture gave (FT-LATENCY's figure differs)
+    def rules(folder):
+        return [(v["rule"], v["status"], v["layer"])
+                for v in json.loads((folder / "verdicts.json").read_text())]
+    assert rules(case) == rules(hwsim_run / "cases" / "SMOKE-02-linux-wpas")
+    # hwsim0 stayed down (nothing captured from it) and the radios are managed again
+    state = on_lab_host(rig, "ip -o link show hwsim0; iw dev " + " info; iw dev ".join(SNIFFER_RADIOS) + " info")
+    flags = state.split("<", 1)[1].split(">", 1)[0].split(",")
+    assert "UP" not in flags, state
+    assert state.count("type managed") == len(SNIFFER_RADIOS), state
+    assert rig.holder(SNIFFER_PLACE) is None
