@@ -198,3 +198,68 @@ def test_rejudge_reads_the_capture_record(tmp_path):
     from engine.evidence import EvidenceError
     with pytest.raises(EvidenceError, match="expected source hwsim0, or sniffer"):
         load(d)
+
+
+# -- the lab's side, against a stand-in agent ----------------------------------------------------
+IW_DEV = "".join(f"""phy#{i}
+\tInterface wlan{i}
+\t\tifindex {i + 2}
+\t\twdev 0x{i}00000001
+\t\taddr 02:00:00:00:0{i}:00
+\t\ttype managed
+""" for i in range(7))
+
+
+class StandInAgent:
+    """Answers the commands Lab sends while it opens and closes: `iw dev` lists seven
+    radios; hwsim0 exists or not; every command is kept."""
+
+    def __init__(self, hwsim0: bool):
+        self.hwsim0 = hwsim0
+        self.ran: list[list[str]] = []
+
+    def run(self, argv, timeout=30, check=True, input=None):
+        self.ran.append(list(argv))
+        if argv == ["iw", "dev"]:
+            return {"rc": 0, "stdout": IW_DEV, "stderr": ""}
+        if argv[:3] == ["ip", "link", "show"] and argv[3] == "hwsim0" and not self.hwsim0:
+            return {"rc": 1, "stdout": "", "stderr": 'Device "hwsim0" does not exist.'}
+        return {"rc": 0, "stdout": "", "stderr": ""}
+
+
+class Carrier:
+    persistent_host = True
+    remote_share = False
+
+    def __init__(self, sniffer=()):
+        self.sniffer = list(sniffer)
+
+
+def test_lab_with_sniffer_keeps_its_radios_for_the_air(tmp_path):
+    from lab.session import Lab
+    agent = StandInAgent(hwsim0=False)
+    lab = Lab(agent, tmp_path, "/results", Carrier(["wlan5", "wlan6"]))
+    assert lab.free == ["wlan0", "wlan1", "wlan2", "wlan3", "wlan4"]  # no AP or DUT on a sniffer radio
+    assert lab.air_source() == "sniffer"
+    for radio in ("wlan5", "wlan6"):
+        i = agent.ran.index(["iw", "dev", radio, "set", "type", "monitor"])
+        assert agent.ran[i - 1] == ["ip", "link", "set", radio, "down"]  # the type changes while down
+        assert agent.ran[i + 1] == ["ip", "link", "set", radio, "up"]
+    agent.ran.clear()
+    lab.stop_all()  # a shared lab host: its radios go back to managed
+    assert ["iw", "dev", "wlan5", "set", "type", "managed"] in agent.ran
+    assert ["iw", "dev", "wlan6", "set", "type", "managed"] in agent.ran
+
+
+def test_lab_without_hwsim0_or_sniffer_cannot_capture_the_air(tmp_path):
+    from lab.session import Lab, NoAirCapture
+    agent = StandInAgent(hwsim0=False)
+    lab = Lab(agent, tmp_path, "/results", Carrier())
+    assert lab.air_source() is None and len(lab.free) == 7
+    assert not [a for a in agent.ran if "hwsim0" in a and "up" in a]
+    with pytest.raises(NoAirCapture, match="no hwsim0 .* and no sniffer radio named"):
+        lab.start_air("cases/x/air.pcap", (2412,))
+    # with hwsim0 (and no sniffer) it is hwsim0, brought up
+    agent = StandInAgent(hwsim0=True)
+    lab = Lab(agent, tmp_path, "/results", Carrier())
+    assert lab.air_source() == "hwsim0" and ["ip", "link", "set", "hwsim0", "up"] in agent.ran
