@@ -327,53 +327,71 @@ def test_smoke_run_through_labgrid_and_a_second_job_is_refused(tmp_path):
         with pytest.raises(DutError, match="could not reach an Espressif ROM bootloader on rfc2217://"
                                            "(.|\n)*No serial data received"):
             identify(f"rfc2217://127.0.0.1:{rig.ser2net_port}?ign_set_control", attempts=1)
-        sniffer_run_judges_as_hwsim0(rig, tmp_path, run)
+        sniffer_run_judges_as_hwsim0(rig, tmp_path)
     finally:
         rig.stop()
 
 
-def on_lab_host(rig: LabgridRig, command: str) -> str:
+def on_lab_host(rig: LabgridRig, command: str, binary: bool = False):
     r = subprocess.run(["ssh", "-T", "-p", str(rig.ssh_port), "-i", str(rig.key), "-o", "BatchMode=yes",
                         "-o", f"UserKnownHostsFile={rig.known_hosts}", "root@127.0.0.1", command],
-                       capture_output=True, text=True, timeout=60)
+                       capture_output=True, text=not binary, timeout=60, stdin=subprocess.DEVNULL)
     return r.stdout
 
 
-def sniffer_run_judges_as_hwsim0(rig: LabgridRig, tmp_path: Path, hwsim_run: Path) -> None:
+def sniffer_run_judges_as_hwsim0(rig: LabgridRig, tmp_path: Path) -> None:
     """The smoke FT roam again, through the place whose sniffer group names two of the lab
-    host's radios, with hwsim0 down: the air comes only from those radios in monitor mode,
-    tuned to the two APs' channels, and the judge says what it said from hwsim0."""
+    host's radios: roamcert captures the air with those radios in monitor mode, tuned to the
+    two APs' channels, and never with hwsim0. The test itself captures hwsim0 on the lab
+    host meanwhile, as the witness: the sniffer heard every frame hwsim0 saw on its two
+    channels, and the judge gives, rule by rule, the same verdicts from either capture of
+    the same roam (whatever the roam's outcome on a loaded machine)."""
+    from engine.air import Air
     from engine.capture import open_capture
+    from engine.evidence import CaseEvidence
+    from engine.judges import run as judge
 
-    on_lab_host(rig, "ip link set hwsim0 down")
+    witness = "/tmp/roamcert-witness.pcap"
+    on_lab_host(rig, f"ip link set hwsim0 up; rm -f {witness}; "
+                     f"(tcpdump -i hwsim0 -U -s 0 -w {witness} </dev/null >/dev/null 2>&1 & echo $! > {witness}.pid)")
     env = dict(os.environ, ROAMCERT_RUNS=str(tmp_path / "runs-sniffer"))
     argv = [str(ROOT / "roamcert"), "run", *rig.run_args(SNIFFER_PLACE), "--dut", "linux-wpas",
             "-m", "smoke", "-k", "SMOKE-02", "--keep-evidence"]
-    r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
-                       stdin=subprocess.DEVNULL)
-    assert r.returncode == 0, (r.stdout + r.stderr)[-5000:]
-    run = next((tmp_path / "runs-sniffer").glob("2*"))
-    summary = json.loads((run / "summary.json").read_text())
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+                           stdin=subprocess.DEVNULL)
+    finally:
+        on_lab_host(rig, f"kill $(cat {witness}.pid); sleep 1")
+    (tmp_path / "witness.pcap").write_bytes(on_lab_host(rig, f"cat {witness}; rm -f {witness} {witness}.pid",
+                                                        binary=True))
+    runs = list((tmp_path / "runs-sniffer").glob("2*"))
+    assert runs, (r.stdout + r.stderr)[-5000:]
+    summary = json.loads((runs[0] / "summary.json").read_text())
     assert summary["run"]["lab"]["air"] == "sniffer" and summary["run"]["lab"]["sniffer"] == list(SNIFFER_RADIOS)
-    assert [(c["case_id"], c["verdict"]) for c in summary["cases"]] == [("SMOKE-02", "passed")]
-    case = run / "cases" / "SMOKE-02-linux-wpas"
-    ev = json.loads((case / "evidence.json").read_text())
+    assert [c["case_id"] for c in summary["cases"]] == ["SMOKE-02"]
+    case = runs[0] / "cases" / "SMOKE-02-linux-wpas"
+    doc = json.loads((case / "evidence.json").read_text())
     # serving AP on channel 1, target on channel 6, one radio each
-    assert {a["freq"] for a in ev["aps"].values()} == {2412, 2437}
-    assert ev["capture"] == {"source": "sniffer", "radios": dict(zip(SNIFFER_RADIOS, (2412, 2437)))}
-    # the radios heard their two channels and nothing else (hwsim0 would have had the DUT's
-    # probe requests on channel 11 too); both channels' frames are in the one air.pcap
-    freqs = {f.freq for f in open_capture(str(case / "air.pcap"))}
-    assert freqs == {2412, 2437}, freqs
-    assert not list(case.glob("air-*.pcap"))  # the radios' pcaps were merged into it
-    # the verdicts: rule by rule what the hwsim0 capture gave (FT-LATENCY's figure differs)
-    def rules(folder):
-        return [(v["rule"], v["status"], v["layer"])
-                for v in json.loads((folder / "verdicts.json").read_text())]
-    assert rules(case) == rules(hwsim_run / "cases" / "SMOKE-02-linux-wpas")
-    # hwsim0 stayed down (nothing captured from it) and the radios are managed again
-    state = on_lab_host(rig, "ip -o link show hwsim0; iw dev " + " info; iw dev ".join(SNIFFER_RADIOS) + " info")
-    flags = state.split("<", 1)[1].split(">", 1)[0].split(",")
-    assert "UP" not in flags, state
-    assert state.count("type managed") == len(SNIFFER_RADIOS), state
+    assert {a["freq"] for a in doc["aps"].values()} == {2412, 2437}
+    assert doc["capture"] == {"source": "sniffer", "radios": dict(zip(SNIFFER_RADIOS, (2412, 2437)))}
+    assert not list(case.glob("air-*.pcap"))  # the radios' pcaps were merged into air.pcap
+    sniffed = list(open_capture(str(case / "air.pcap")))
+    assert {f.freq for f in sniffed} == {2412, 2437}
+    # the witness over the sniffer capture's span (a few ms either side: both are stamped by
+    # the lab host's clock, hwsim0 when a radio sends, a sniffer radio when it receives)
+    t0, t1 = sniffed[0].t, sniffed[-1].t
+    seen = [f for f in open_capture(str(tmp_path / "witness.pcap")) if t0 - 0.005 <= f.t <= t1 + 0.005]
+    assert len(seen) > 50
+    heard = {(f.freq, f.raw) for f in sniffed}
+    inside = [f for f in seen if f.freq in (2412, 2437) and t0 + 0.01 < f.t < t1 - 0.01]
+    assert all((f.freq, f.raw) in heard for f in inside), "the sniffer missed frames hwsim0 saw on its channels"
+    assert {(f.freq, f.raw) for f in seen} >= heard, "the sniffer heard frames hwsim0 did not see"
+    # the same evidence judged from the sniffer's capture and from hwsim0's
+    ev = CaseEvidence.from_dict(doc)
+    recorded = [(v["rule"], v["status"], v["layer"]) for v in json.loads((case / "verdicts.json").read_text())]
+    from_hwsim0 = [(v.rule, v.status, v.layer) for v in judge(ev, Air(frames=seen)).verdicts]
+    assert recorded == from_hwsim0, summary["cases"][0].get("reason")
     assert rig.holder(SNIFFER_PLACE) is None
+    # the radios are managed again (a lab host is left as the run found it)
+    state = on_lab_host(rig, "iw dev " + " info; iw dev ".join(SNIFFER_RADIOS) + " info")
+    assert state.count("type managed") == len(SNIFFER_RADIOS), state
