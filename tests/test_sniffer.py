@@ -18,8 +18,8 @@ import pytest
 from engine.air import Air, capture_channels
 from engine.capture import open_capture
 from engine.evidence import CaseEvidence
-from engine.judges import COVERAGE_RULE, inconclusive, run
-from engine.verdict import FAIL, INFO, LAB, Verdict
+from engine.judges import run
+from engine.verdict import COVERAGE_RULE, FAIL, INFO, LAB, Verdict, inconclusive
 from fixtures.case import CaseRecord
 from lab.labgrid_lab import sniffer_radios
 from lab.labgrid_place import LabgridError, parse_show

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
 from engine.ft.checks import SLOW_AP
-from engine.verdict import COVERAGE_RULE, DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict, inconclusive  # noqa: F401
+from engine.verdict import COVERAGE_RULE, DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -81,7 +81,7 @@ def _coverage(ev: CaseEvidence, air: Air, j: CaseJudgement) -> None:
     the case has channels) cannot show that a frame was not sent: every frame on that
     channel went by unseen. So no rule is failed from such a capture; a FAIL becomes a
     not-observable INFO of the lab's that keeps what it would have said, and the
-    AIR-COVERAGE verdict makes the case inconclusive (fixtures/case.py skips it). Its PASS
+    AIR-COVERAGE verdict makes the case inconclusive (fixtures/case.py skips it, engine.verdict.inconclusive). Its PASS
     verdicts stay as observations, but a PASS may rest on the absence of a frame as well,
     so the case as a whole is not passed either."""
     if air.channels is None:
