@@ -417,10 +417,20 @@ class SnifferCapture:
             for radio, freq in tuning.items():
                 if freq > 3000:
                     lab.ensure_country(lab.country or BSSConfig.country)  # 5 GHz needs a regulatory domain
-                r = lab.agent.run(["iw", "dev", radio, "set", "freq", str(freq)], check=False)
-                if r["rc"] != 0:
-                    raise LabError(f"sniffer radio {radio} cannot listen on {freq} MHz: "
-                                   f"{(r['stderr'] or r['stdout']).strip()}")
+                # Tuned while up, then down and up again: mac80211_hwsim went on delivering the
+                # previous channel's frames to a monitor radio retuned while up (its pcap had
+                # both channels' beacons, so the merged capture had every frame twice); after
+                # down and up it hears the new channel only. A real radio keeps its monitor
+                # channel over down and up too (mac80211's monitor_chandef).
+                for argv in (["iw", "dev", radio, "set", "freq", str(freq)], ["ip", "link", "set", radio, "down"],
+                             ["ip", "link", "set", radio, "up"], ["iw", "dev", radio, "info"]):
+                    r = lab.agent.run(argv, check=False)
+                    if r["rc"] != 0:
+                        raise LabError(f"sniffer radio {radio} cannot listen on {freq} MHz: `{' '.join(argv)}`: "
+                                       f"{(r['stderr'] or r['stdout']).strip()}")
+                if f"({freq} MHz)" not in r["stdout"]:
+                    raise LabError(f"sniffer radio {radio} was tuned to {freq} MHz but `iw dev {radio} info` "
+                                   f"says:\n{r['stdout']}")
                 self.parts.append(lab.start_capture(f"{stem}-{radio}.pcap", iface=radio))
         except BaseException:
             for cap in self.parts:
