@@ -4,4 +4,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-pytest_plugins = ["fixtures.esp32_options", "fixtures.labgrid_options", "fixtures.plugin", "reports.plugin"]
+# fixtures.parallel before the plugins that import it, so pytest imports (and rewrites) it first.
+pytest_plugins = ["fixtures.esp32_options", "fixtures.labgrid_options", "fixtures.parallel", "fixtures.plugin",
+                  "reports.plugin"]

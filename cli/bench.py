@@ -1,4 +1,4 @@
-"""./roamcert bench lab|analyze|mutants|fuzz: figures (printed, never asserted).
+"""./roamcert bench lab|analyze|mutants|fuzz|stability|soak|parallel: figures (printed, never asserted).
 
   bench fuzz [--inputs N] [--seed S] [--timeout SEC] [--workers W]
       Mutated captures and logs through `analyze`: inputs, crashes, hangs, inputs/s (cli/fuzz.py).
@@ -10,6 +10,16 @@
       analyzer's peak RSS.
   bench lab [...]
       The lab's own figures (lab/bench.py).
+  bench stability [--runs N] [--from RUN RUN ...] [RUN ARGS ...]
+      Identical runs compared per (case, DUT): every verdict flip is a FLAKY line with its
+      flip count and the finding that explains it (cli/stability.py); exit 1 on any flip.
+  bench soak [--roams N] [--dut linux-wpas]
+      FT and BTM roams back and forth with a ping through each: roam time and outage
+      p50/p95/p99/max per roam kind, and the failed roams (cli/soak.py).
+  bench parallel [--workers N] [run options]
+      The same selection as `./roamcert run [run options]`, serially and with -n N (default 2):
+      both wall times, their ratio, and whether the verdicts per (case, DUT, rule) are
+      identical, every difference listed (cli/bench_parallel.py).
   bench mutants [-k ID]
       The fault catalogue (cli/mutants.py): recorded lab evidence broken on purpose,
       judged by the oracle; prints each mutant, the rule that must catch it, and caught/total.
@@ -52,7 +62,16 @@ def main(argv=None) -> int:
     if argv[0] == "fuzz":
         from cli.fuzz import bench_fuzz
         return bench_fuzz(argv[1:])
-    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze, mutants or fuzz)", file=sys.stderr)
+    if argv[0] == "stability":
+        from cli import stability
+        return stability.main(argv[1:])
+    if argv[0] == "soak":
+        from cli import soak
+        return soak.main(argv[1:])
+    if argv[0] == "parallel":
+        from cli import bench_parallel
+        return bench_parallel.main(argv[1:])
+    print(f"roamcert bench: unknown target {argv[0]!r} (lab, analyze, mutants, fuzz, stability, soak or parallel)", file=sys.stderr)
     return 2
 
 

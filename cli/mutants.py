@@ -40,6 +40,10 @@ from engine.verdict import FAIL
 
 CORPUS = Path(__file__).resolve().parent.parent / "tests" / "data" / "rejudge"
 FT, BTM, BCN = "SMOKE-02-linux-wpas", "BTM-01-linux-wpas", "SMOKE-05-linux-wpas"
+BCN_LAST = "BCN-13-linux-wpas"  # a beacon request asking for the Last Beacon Report Indication
+ABSENT_TARGET = "IND-01-linux-wpas"  # ROAM to a BSSID no radio has: the candidate list is empty
+CUT_SHORT = "IND-03-linux-wpas"  # a roam the test cuts short with DISCONNECT
+FT_DS_REFUSED = "FT-07-linux-wpas"  # an FT over the DS roam to one named candidate, refused
 GHOST = "02:de:ad:be:ef:99"  # no radio of the lab has this address
 
 EID_RSN, EID_MDE, EID_FTE = 48, 54, 55
@@ -286,6 +290,62 @@ def _roam_before_connected(tr):
     return rest[:cc] + [rs] + rest[cc:]
 
 
+def _start_in_empty_window(ev):
+    """A roam reported inside the span where no candidate was on the air (the adapter, or a
+    station that roams with nothing to roam to)."""
+    t = (float(ev["facts"]["t0"]) + float(ev["facts"]["t1"])) / 2
+    tr = ev["dut"]["indications"]
+    cur = next(x["bssid"] for x in tr if x["kind"] == "ASSOCIATION_COMPLETION")
+    start = {"t": t, "kind": "ROAMING_START", "bssid": None, "status": None,
+             "reason": "supplicant-initiated", "source": "mutant"}
+    done = dict(start, t=t + 0.1, kind="ROAMING_COMPLETION", bssid=cur, status="failure", reason=None)
+    ev["dut"]["indications"] = sorted(tr + [start, done], key=lambda x: x["t"])
+    return ev
+
+
+def _cut_short_reported_success(tr):
+    """The roam the test disconnected mid-way reported as a success (association and roam)."""
+    s, c = _roam_span(tr)
+    for i in range(s, c + 1):
+        if tr[i]["kind"] in ("ASSOCIATION_COMPLETION", "ROAMING_COMPLETION"):
+            tr[i] = dict(tr[i], status="success", reason=None)
+    return tr
+
+
+def _associate_elsewhere(bssid):
+    """The roam's association attempt aimed at a BSS outside its candidate list."""
+    def fn(tr):
+        s, c = _roam_span(tr)
+        i = next(i for i in range(s, c + 1) if tr[i]["kind"] == "ASSOCIATION_START")
+        tr[i] = dict(tr[i], bssid=bssid)
+        return tr
+    return fn
+
+
+# Last Beacon Report Indication subelement (9.4.2.21.7, Table 9-152): Subelement ID 164,
+# Length 1, Last Beacon Report Indication 1.
+SUB_LAST_INDICATION = 164
+
+
+def _drop_last_indication(recs, ev):
+    """The last Radio Measurement Report the DUT sent loses its Last Beacon Report Indication
+    subelement (and the element's length shrinks with it)."""
+    dut = ev["dut"]["mac"]
+    i = max(k for k, r in enumerate(recs) if r.kind == "rm_beacon_report" and r.src() == dut)
+    raw = recs[i].raw
+    e = ies.find_all(raw, 39, header_len(raw) + 3)[-1]  # the frame's last Measurement Report
+    at = e.offset + 2 + 3 + 26  # element header, token/mode/type, the report's fixed fields
+    while at < e.end:
+        sid, slen = raw[at], raw[at + 1]
+        if sid == SUB_LAST_INDICATION:
+            raw = raw[:at] + raw[at + 2 + slen:]
+            raw = poke(raw, e.offset + 1, bytes([raw[e.offset + 1] - 2 - slen]))
+            recs[i].raw = raw
+            return recs
+        at += 2 + slen
+    raise LookupError("no Last Beacon Report Indication subelement in the last report")
+
+
 def catalogue() -> list[Mutant]:
     return [
         # FT over the air (SMOKE-02)
@@ -345,6 +405,17 @@ def catalogue() -> list[Mutant]:
                evidence=_trace(_media_connect_in_roam), baseline=_without_media_in_roam),
         Mutant("ind7-completion-failed", "trace", BTM, "IND-7", "ROAMING_COMPLETION says failure after a successful association",
                evidence=_trace(_completion_failed)),
+        Mutant("ind4-roam-with-no-candidate", "trace", ABSENT_TARGET, "IND-4",
+               "a roam reported while no candidate is on the air", evidence=_start_in_empty_window),
+        Mutant("ind8-cut-short-roam-succeeds", "trace", CUT_SHORT, "IND-8",
+               "the roam the OS disconnected mid-way reported as successful",
+               evidence=_trace(_cut_short_reported_success)),
+        Mutant("ind9-assoc-outside-candidates", "trace", FT_DS_REFUSED, "IND-9",
+               "the roam's association attempt names a BSS outside its candidate list",
+               evidence=_trace(_associate_elsewhere("02:00:00:00:03:00"))),
+        Mutant("bcn-no-last-indication", "air", BCN_LAST, "BCN-LAST",
+               "the last beacon report lacks the requested Last Beacon Report Indication",
+               air=_drop_last_indication),
     ]
 
 

@@ -13,6 +13,7 @@ CAPABILITIES = {
     "rrm_beacon_passive": "beacon request, passive mode",
     "rrm_beacon_active": "beacon request, active mode",
     "rrm_beacon_table": "beacon request, table mode",
+    "band_5ghz": "operates on 5 GHz channels (an ESP32 radio is 2.4 GHz only)",
     "ft_psk": "FT-PSK association (802.11r)",
     "ft_over_air": "FT roam over the air",
     "ft_over_ds": "FT roam over the DS",

@@ -22,7 +22,7 @@ from typing import Callable, Iterable
 
 from devices import esp32_log
 from devices.base import DutError
-from devices.esp32_serial import FAULT_KINDS, DutRebooted, Esp32Dut
+from devices.esp32_serial import FAULT_KINDS, DutRebooted, Esp32Dut, SerialLinkClosed
 from engine.events import Event, Indication
 from lab.hostapd import OPEN
 
@@ -214,6 +214,10 @@ class Esp32Board(Esp32Dut):
         return out
 
     def check_faults(self) -> None:
+        with self._cond:
+            gone = self._read_error
+        if gone:  # the port is gone: nothing the board says can reach us any more
+            raise SerialLinkClosed(f"{gone}; last lines:\n{self._tail()}", self.port)
         for i, e in self.faults():
             if i not in self._reported:
                 self._reported.add(i)

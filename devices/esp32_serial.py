@@ -35,6 +35,14 @@ class DutRebooted(DutError):
         self.lines = lines
 
 
+class SerialLinkClosed(DutError):
+    """The serial port went away under the reader: the socket closed, the USB device vanished."""
+
+    def __init__(self, message: str, port: str):
+        super().__init__(message)
+        self.port = port
+
+
 class Esp32Dut:
     name = "esp32"
     layer = FIRMWARE  # ESP-IDF's Wi-Fi driver and supplicant port: one binary, one layer to a reviewer
@@ -135,7 +143,7 @@ class Esp32Dut:
                     i += 1
                 else:
                     if self._read_error:
-                        raise DutError(f"{self._read_error}; last lines:\n{self._tail()}")
+                        raise SerialLinkClosed(f"{self._read_error}; last lines:\n{self._tail()}", self.port)
                     left = deadline - time.monotonic()
                     if left <= 0:
                         raise WaitTimeout(f"no matching event from the ESP32 on {self.port} within "

@@ -17,6 +17,7 @@ from devices import linux_link, wpas_log
 from devices.base import DutError, WaitTimeout
 from engine.events import Event, Indication
 from engine.verdict import SUPPLICANT
+from lab import cpu_limit
 from lab.wpas import Profile, SupplicantConfig
 
 
@@ -27,18 +28,24 @@ class LinuxWpasDut:
     layer = SUPPLICANT
     capabilities = frozenset({
         "btm", "btm_query", "rrm_neighbor", "rrm_beacon_passive", "rrm_beacon_active",
-        "rrm_beacon_table", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
+        "rrm_beacon_table", "band_5ghz", "ft_psk", "ft_over_air", "ft_over_ds", "commands", "radio_control",
         "data_plane",  # through a twin in its own netns: data_plane_twin(), lab/dataplane.py
     })
 
     def __init__(self, lab, sup_cfg: SupplicantConfig | None = None, name: str | None = None,
                  capabilities: Iterable[str] | None = None, netns: str | None = None,
                  profile_overrides: dict | None = None, pin_bssid: bool = False,
-                 after_connect: tuple[str, ...] = (), keep_neigh: bool = False):
+                 after_connect: tuple[str, ...] = (), keep_neigh: bool = False,
+                 cpu: cpu_limit.CpuLimit | None = None, test_mutant: str = ""):
         """keep_neigh: set the interface's arp_evict_nocarrier and ndisc_evict_nocarrier to 0,
         so the kernel keeps its ARP/ND entries when carrier drops (both default to 1: a
-        carrier drop flushes them, and the first packets after a roam wait for resolution)."""
+        carrier drop flushes them, and the first packets after a roam wait for resolution).
+        cpu: hold the supplicant to this CPU quota (lab/cpu_limit.py), a deliberately slow DUT.
+        test_mutant: why this DUT is broken or slowed on purpose; reports show it so no one
+        certifies it."""
         self.lab = lab
+        self.cpu = cpu
+        self.test_mutant = test_mutant
         self.keep_neigh = keep_neigh
         self.disable_btm = bool(sup_cfg and sup_cfg.disable_btm)
         self.profile_overrides = profile_overrides or {}
@@ -50,6 +57,16 @@ class LinuxWpasDut:
             self.capabilities = frozenset(capabilities)
         self.netns = netns  # its radio lives there (lab/dataplane.py)
         self.sup = lab.start_supplicant(sup_cfg, name=f"dut-{self.name}", netns=netns)
+        self.cpu_group: dict = {}
+        self._cpu_mark: dict = {}
+        if cpu is not None:
+            try:
+                if self.sup.pid is None:
+                    raise DutError(f"{self.name}: the lab did not report the supplicant's pid")
+                self.cpu_group = cpu_limit.apply(lab.agent, self.sup.name, self.sup.pid, cpu)
+            except BaseException:
+                lab.stop(self.sup)
+                raise
         self.mac = self.sup.mac
         self.iface = self.sup.iface
         self.link = None
@@ -98,7 +115,9 @@ class LinuxWpasDut:
                 "capabilities": sorted(self.capabilities),
                 "link_events": "lab agent netlink monitor" if self.link else
                                f"wpa_supplicant debug log (no monitor: {self.link_error})",
-                "neigh_evict_nocarrier": dict(self.neigh_sysctls)}
+                "neigh_evict_nocarrier": dict(self.neigh_sysctls),
+                **({"cpu_limit": self.cpu.describe()} if self.cpu else {}),
+                **({"test_mutant": self.test_mutant} if self.test_mutant else {})}
 
     # -- life cycle ------------------------------------------------------------------
     def reset(self) -> None:
@@ -118,6 +137,17 @@ class LinuxWpasDut:
         self._parser = self._new_parser()
         if self.link:
             self._link_mark = self.link.mark()
+        if self.cpu_group:
+            self._cpu_mark = cpu_limit.stat(self.lab.agent, self.cpu_group["cgroup"])
+
+    def cpu_throttling(self) -> dict:
+        """What the CPU quota did since reset(): cpu.stat's counters, as differences
+        (throttled_usec: time the supplicant was ready to run and held by the quota)."""
+        if not self.cpu_group:
+            return {}
+        now = cpu_limit.stat(self.lab.agent, self.cpu_group["cgroup"])
+        return {"cpu.max": self.cpu_group["cpu.max"], "cgroup": self.cpu_group["cgroup"],
+                **{k: v - self._cpu_mark.get(k, 0) for k, v in now.items()}}
 
     def _radio_was_off(self) -> bool:
         r = self.lab.agent.run(["ip", "link", "show", self.iface], check=False)
@@ -127,6 +157,8 @@ class LinuxWpasDut:
         if self.link:
             self.link.stop()
         self.lab.stop(self.sup)
+        if self.cpu_group:
+            cpu_limit.remove(self.lab.agent, self.cpu_group["cgroup"])
 
     # -- control -----------------------------------------------------------------------
     def ctrl(self, cmd: str, timeout: float = 10) -> str:
@@ -232,7 +264,8 @@ class LinuxWpasDut:
                             name=f"{self.name}-netns", capabilities=self.capabilities, netns=netns,
                             profile_overrides=self.profile_overrides, pin_bssid=self.pin_bssid,
                             after_connect=self.after_connect,
-                            keep_neigh=self.keep_neigh if keep_neigh is None else keep_neigh)
+                            keep_neigh=self.keep_neigh if keep_neigh is None else keep_neigh,
+                            cpu=self.cpu, test_mutant=self.test_mutant)
 
     def attach_evidence(self, record) -> None:
         evs = self.all_events()
@@ -241,6 +274,11 @@ class LinuxWpasDut:
             # all records: event sources ("<name>-link:N") count from the first
             record.attach_json(f"{self.name}-link-monitor", self.link.records())
         record.attach_json(f"{self.name}-events", [e.to_dict() for e in evs])
+        if self.cpu_group:
+            try:
+                record.attach_json(f"{self.name}-cpu-throttling", self.cpu_throttling())
+            except Exception as e:  # evidence must not hide the case's own outcome
+                record.attach_text(f"{self.name}-cpu-throttling-error", str(e))
         try:
             record.attach_json(f"{self.name}-indications", [i.to_dict() for i in self.indications(evs)])
         except Exception as e:  # evidence must not hide the case's own outcome
@@ -266,11 +304,54 @@ OPTIONS = {
 }
 
 
+# A deliberately slowed reference DUT: conformant, only slow. Its wpa_supplicant is held to a
+# CPU quota (lab/cpu_limit.py), so its roams take longer on the air while its verdicts stay
+# the same; it exists to show the release gate failing on roam time (docs/ci.md).
+# "slow" takes SLOW_DEFAULT; "slow=QUOTA/PERIOD" (µs) or "slow=N%" another quota.
+SLOW = "slow"
+SLOW_DEFAULT = "20000/100000"
+
+
+def slow_limit(which: str) -> cpu_limit.CpuLimit | None:
+    """The CPU quota a "slow" or "slow=..." variant asks for; None for any other variant.
+    Raises cpu_limit.CpuLimitError on a bad quota."""
+    name, sep, spec = which.partition("=")
+    if name != SLOW:
+        return None
+    if sep and not spec:
+        raise cpu_limit.CpuLimitError(f"linux-wpas:{which}: give a quota after '=', e.g. slow={SLOW_DEFAULT}")
+    return cpu_limit.CpuLimit.parse(spec or SLOW_DEFAULT)
+
+
+def known_variant(which: str) -> bool:
+    try:
+        return which in VARIANTS or which in OPTIONS or slow_limit(which) is not None
+    except cpu_limit.CpuLimitError:
+        return False
+
+
+def mutant_note(which: str) -> str:
+    """What reports say about a variant that is broken or slowed on purpose ("" for an option);
+    the identity's "test_mutant" key (reports label it TEST MUTANT, never CONFORMANT)."""
+    cpu = slow_limit(which)
+    if cpu is not None:
+        return (f"linux-wpas:{which}: wpa_supplicant deliberately slowed to {cpu.describe()}, "
+                "to test the release gate's metric limits; not a device, never to be certified")
+    if which in VARIANTS:
+        return (f"linux-wpas:{which}: the reference DUT deliberately misconfigured, to test "
+                "that the suites catch it; not a device, never to be certified")
+    return ""
+
+
 def variant(lab, which: str) -> LinuxWpasDut:
+    cpu = slow_limit(which)
+    if cpu is not None:
+        return LinuxWpasDut(lab, name=f"linux-wpas-{SLOW}", cpu=cpu, test_mutant=mutant_note(which))
     kw = VARIANTS.get(which) or OPTIONS.get(which)
     if kw is None:
-        raise ValueError(f"unknown linux-wpas variant {which!r}; known: {', '.join([*VARIANTS, *OPTIONS])}")
-    return LinuxWpasDut(lab, name=f"linux-wpas-{which}", **kw)
+        raise ValueError(f"unknown linux-wpas variant {which!r}; known: "
+                         f"{', '.join([*VARIANTS, *OPTIONS, SLOW, SLOW + '=QUOTA/PERIOD'])}")
+    return LinuxWpasDut(lab, name=f"linux-wpas-{which}", test_mutant=mutant_note(which), **kw)
 
 
 def dump_events(events: list[Event]) -> str:

@@ -143,8 +143,9 @@ class DutSpecError(ValueError):
 
 
 def _choices() -> str:
-    from devices.linux_wpas import VARIANTS
-    return ", ".join(["linux-wpas"] + [f"linux-wpas:{v}" for v in VARIANTS]
+    from devices.linux_wpas import OPTIONS, SLOW, SLOW_DEFAULT, VARIANTS
+    return ", ".join(["linux-wpas"] + [f"linux-wpas:{v}" for v in [*VARIANTS, *OPTIONS]]
+                     + [f"linux-wpas:{SLOW}[=QUOTA/PERIOD µs, default {SLOW_DEFAULT}]"]
                      + ["esp32:PORT (a serial device or socket:// / rfc2217:// URL)", "esp32-twin"])
 
 
@@ -187,8 +188,13 @@ def check_spec(spec: str, opts: DutOptions | None = None) -> None:
     if name not in DUT_TYPES:
         raise DutSpecError(f"unknown DUT {name!r}; choices: {_choices()}")
     if name == "linux-wpas" and arg:
-        from devices.linux_wpas import VARIANTS
-        if arg not in VARIANTS:
+        from devices.linux_wpas import known_variant, slow_limit
+        from lab.cpu_limit import CpuLimitError
+        try:
+            slow_limit(arg)
+        except CpuLimitError as e:
+            raise DutSpecError(f"linux-wpas:{arg}: {e}") from None
+        if not known_variant(arg):
             raise DutSpecError(f"unknown linux-wpas variant {arg!r}; choices: {_choices()}")
     if name == "esp32":
         if not arg:

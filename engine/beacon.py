@@ -168,7 +168,10 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
     active = request.mode == ACTIVE
     # Active scans and the table (filled by earlier scans, often active) may hold a
     # Probe Response body instead of a Beacon's (11.10.9.3: "Beacon or Probe Response").
-    bodies = {b: _expected(a, detail, ids, request.mode in (ACTIVE, TABLE)) for b, a in matching.items()}
+    # A BSS the capture holds no Beacon of has no ground-truth body: it stays in the BSSID
+    # sets, its bodies are not judged (the caller reports the gap as the lab's)
+    bodies = {b: _expected(a, detail, ids, request.mode in (ACTIVE, TABLE)) for b, a in matching.items()
+              if a.beacon_body}
     modes = {0}
     if conditional:
         # Reporting Condition 1..10 (Table 9-107) makes reports depend on RCPI/RSNI

@@ -29,11 +29,12 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 from engine.clauses import GUIDELINES, GUIDELINES_FILE, rule
-from engine.verdict import KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
+from engine.verdict import FIRMWARE, KERNEL, LAB, LAYERS, REFERENCE_AP, SUPPLICANT
 
 SEVERITIES = ("blocker", "major", "minor", "info")
 WPAS_210 = "wpa_supplicant 2.10"
 LINUX_WPAS = "linux-wpas"
+ESP32_TWIN = "esp32-twin"  # backed by the lab's wpa_supplicant 2.10, so its supplicant findings are that one's
 R = "IEEE 802.11-2020"
 HOSTAP_2_10 = "cff80b4f7d3c"  # "Preparations for v2.10 release" (tag hostap_2_10)
 HOSTAP_2_11 = "d945ddd36808"  # "Preparations for v2.11 release" (tag hostap_2_11)
@@ -94,14 +95,20 @@ FINDINGS: tuple[Finding, ...] = (
             "associate with it (FT over the DS). cfg80211 reports a disconnect, carrier (IFF_LOWER_UP) "
             "drops, and it comes back with the (re)association: a media disconnect and connect inside "
             "a successful roam. The old association is gone before the new one is tried, so a roam "
-            "that then fails (FT-05's refused FT authentication, a refused reassociation) leaves the "
+            "that then fails (FT-05's refused FT authentication, FT-12's FT authentication refused with "
+            "status 53 by a target that cannot get PMK-R1, a refused reassociation) leaves the "
             "station out of the OP state, and wpa_supplicant starts a new connection (IND-8). "
             "A driver that roams by itself reports nl80211 ROAM and keeps carrier. "
             "wpa_supplicant's operstate DORMANT/UP during the roam is its 802.1X port state, a "
             "separate observation, not the link."),
-        cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "IND-06", "IND-07",
+        cases=("FT-02", "FT-03", "FT-04", "FT-05", "FT-08", "FT-09", "FT-10", "FT-11", "FT-12", "FT-14",
+               "FT-15", "FT-16", "FT-17", "FT-18", "FT-19", "FT-20", "FT-21", "FT-22", "FT-23", "IND-06", "IND-07",
                "BTM-01", "BTM-02", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18"),
-        rules=("IND-6", "FT-02:IND-8", "FT-05:IND-8"),
+        # IND-8: a failed over-the-air roam leaves OP because the old association was already gone:
+        # FT-05's refused FT authentication, FT-12's (the target cannot get PMK-R1, status 53), and
+        # an over-the-air roam of FT-16/17/20/22/23 that the loaded lab's slow hostapd made fail
+        rules=("IND-6", "FT-02:IND-8", "FT-05:IND-8", "FT-12:IND-8", "FT-16:IND-8", "FT-17:IND-8", "FT-20:IND-8",
+               "FT-22:IND-8", "FT-23:IND-8"),
         clause=_IND6.id,
         quote=_IND6.quotes[0],
         quote_source=SEEDS_SOURCE,
@@ -126,6 +133,34 @@ FINDINGS: tuple[Finding, ...] = (
             "port_authorized 55-250 ms (the supplicant opening the 802.1X port; in some roams the "
             "longer of the two, and DP-LOSS then names the supplicant), 27-46 of 300 pings lost per "
             "roam against the 25 the ChromeOS criterion allows."),
+    ),
+    Finding(
+        id="ESP32-STA-CONNECTED-ON-ROAM",
+        title="The ESP32 firmware reports a new connection (WIFI_EVENT_STA_CONNECTED) after every roam",
+        behaviour=(
+            "After a successful roam the ESP-IDF Wi-Fi driver prints `wifi:connected with <ssid>, aid = .., "
+            "channel .., bssid = <new BSSID>`, the WIFI_EVENT_STA_CONNECTED it posts to the application: the "
+            "media connect indication of a new connection, inside a roam that succeeded (the real board log "
+            "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
+            "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
+        cases=("FT-16", "FT-17", "BTM-01"),
+        rules=("IND-6",),
+        clause=_IND6.id,
+        quote=_IND6.quotes[0],
+        quote_source=SEEDS_SOURCE,
+        severity="minor",
+        severity_reason=(
+            "An indication, not a protocol fault: nothing is lost on the air, but an application that "
+            "treats STA_CONNECTED as a new link (the roaming example restarts its IP handling) redoes work "
+            "after every roam."),
+        layer=FIRMWARE,
+        applies_to=("esp32", "esp32-twin", "ESP-IDF Wi-Fi driver (roaming_11kvr example)"),
+        upstream="n/a: ESP-IDF's closed Wi-Fi library; not checked against newer IDF releases in this session",
+        evidence=(
+            "Real board: shared/data/esp32/roaming_example_btm_roam.log lines 19-27 (`wifi:state: run -> "
+            "init (0)`, init -> auth -> assoc -> run, then `wifi:connected with ...`). esp32-twin, which "
+            "re-emits that line shape: FT-16, FT-17, BTM-01 IND-6 verdicts citing `serial:<line>` "
+            "`wifi:connected with roamcert, ... bssid = <target>`."),
     ),
     Finding(
         id="LINUX-ARP-EVICT-NOCARRIER",
@@ -322,7 +357,7 @@ FINDINGS: tuple[Finding, ...] = (
             "Reported Frame Type bit is 0, which means 'Beacon or Probe Response' and cannot tell the "
             "two apart, so the report is not self-contradictory, only the body is not the frame that "
             "was measured."),
-        cases=("BCN-01", "BCN-10"),
+        cases=("BCN-01", "BCN-10", "BCN-38", "BCN-41", "BCN-52"),
         rules=("BCN-BODY-ELEMENTS",),
         clause=f"{R} 11.10.9.3 (Beacon report), 9.4.2.21.7 (Beacon report: Reported Frame Body)",
         quote="",
@@ -339,28 +374,42 @@ FINDINGS: tuple[Finding, ...] = (
             "elements. An AP that uses the body to learn the BSS's current Beacon contents can be "
             "misled."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_add_beacon_rep() still takes "
             "wpa_bss_ie_ptr(bss) and falls back to the beacon IEs only when there is no "
             "probe-response set)"),
         evidence=(
-            "BCN-01/BCN-10 case folders: the DUT's Beacon Report frame bodies against the Beacons "
+            "BCN-01/BCN-10 case folders (and BCN-38, BCN-41: the same passive-mode bodies with "
+            "a randomization interval and with AP Channel Reports; esp32-twin, backed by the same "
+            "wpa_supplicant 2.10, in BCN-38/41 of run 20261207T074300Z): the DUT's "
+            "Beacon Report frame bodies against the Beacons "
             "and Probe Responses of the same BSS in the capture (the BCN-BODY-ELEMENTS verdict names "
             "the differing element)."),
     ),
     Finding(
         id="WPAS-BCN-SERVING-BSS-UNREQUESTED-CHANNEL",
-        title="Intermittently, a beacon report for the serving BSS on a channel the request did not ask for",
+        title="A beacon report for the serving BSS on a channel the request did not ask for",
         behaviour=(
-            "An active-mode request for one channel of another ESS sometimes gets, besides the BSSs "
-            "of that channel, a report for the DUT's serving BSS on its own channel. wpa_supplicant "
-            "2.10 filters the scan results of a beacon measurement by update time (8 ms slack) and "
-            "TSF BSSID, never by the requested channels; the serving BSS's entry is refreshed by its "
-            "own Beacons whenever the DUT is back on its channel, so it passes the age check when one "
-            "of them lands inside the measurement window. This mechanism is read from the 2.10 "
-            "source and fits the intermittence; no debug log of a failing run has confirmed it yet."),
-        cases=("BCN-20",),
+            "An active-mode request for one channel of another ESS gets, besides the BSSs of that "
+            "channel, a report for the DUT's serving BSS on its own channel whenever one of the "
+            "serving AP's Beacons reached the DUT while the measurement scan ran. wpa_supplicant 2.10 "
+            "filters the scan results of a beacon measurement by update time (8 ms slack) and TSF "
+            "BSSID, never by the requested channels (wpas_beacon_rep_scan_process()); mac80211 "
+            "refreshes the serving BSS's entry from each of its Beacons heard during a scan, and "
+            "mac80211_hwsim delivers the serving channel's frames to an associated STA for the whole "
+            "software scan (lab note LAB-HWSIM-SERVING-CHANNEL-DURING-SCAN). At 100 TU beacons that "
+            "was the beacon phase's luck (the verdict flipped between runs); BCN-20's serving APs "
+            "beacon every 20 TU, so a Beacon always falls inside the 60-100 ms scan and the report "
+            "always comes. Confirmed in the evidence: the serving BSS's Reported Frame Body carries "
+            "the Timestamp of the serving Beacon sent during the scan, and a run without such a Beacon logs \"RRM: "
+            "Ignore scan result for <serving> due to old update\". The debug log of BCN-52 (run "
+            "20261207T073635Z) shows the same on 5 GHz: the measurement scan covered 5180-5240 MHz only "
+            "('Scan included frequencies: 5180 5200 5220 5240'), cfg80211 returned the associated "
+            "02:00:00:00:01:00 on 2412 MHz among its results, and the report that followed named it "
+            "with channel 1. In the rows whose requested channels exclude the serving channel (BCN-45, "
+            "BCN-46, BCN-52, BCN-53) it happened in every run so far."),
+        cases=("BCN-20", "BCN-45", "BCN-46", "BCN-52", "BCN-53", "BCN-54"),
         rules=("BCN-BSSID-MAY",),
         clause=f"{R} 11.10.9.3 (Beacon report)",
         quote="",
@@ -368,16 +417,22 @@ FINDINGS: tuple[Finding, ...] = (
         severity="minor",
         severity_reason=(
             "An extra, correctly labelled report (its channel field says where the BSS is), so an AP "
-            "can discard it; but it is a BSS that was not measured on a requested channel, and it "
-            "comes and goes with timing."),
+            "can discard it; but it is a BSS that was not measured on a requested channel. On real "
+            "radios the serving channel is heard only in the on-channel parts of a scan, so it shows "
+            "less often there."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
             "unchanged as of hostap_2_11 and on main (wpas_beacon_rep_scan_process() has no "
             "frequency filter)"),
         evidence=(
-            "BCN-20 case folder, when it fails: a Beacon Report whose BSSID is the serving AP and "
-            "whose channel is the serving channel, not the requested one."),
+            "BCN-20 case folder: a Beacon Report whose BSSID is the serving AP and whose channel is "
+            "the serving channel, not the requested one; its Reported Frame Body's Timestamp is "
+            "that of a serving Beacon on the air (air.pcap) sent between the DUT's power-save Null "
+            "frame and its return to the channel. BCN-45 (active, AP Channel Report for channels 6 "
+            "and 11) and BCN-46 (passive, channel 11) in runs 20261207T071612Z and 20261207T073635Z, "
+            "BCN-52/53 (5 GHz, operating class 128) in 20261207T073635Z: a report of the serving AP "
+            "02:00:00:00:01:00 with channel 1."),
     ),
 )
 
@@ -498,6 +553,27 @@ REFERENCE_NOTES: tuple[ReferenceNote, ...] = (
         source="carried over from the earlier README; not re-checked for this registry",
     ),
     ReferenceNote(
+        id="HOSTAPD-FT-NO-R0KH-STATUS-53",
+        title="hostapd 2.10 refuses an FT authentication at once (status 53) when it knows no R0KH to pull from",
+        layer=REFERENCE_AP,
+        text=("A target whose r0kh/r1kh lists name no key holder of the DUT's R0KH-ID, and that derives no "
+              "PMK-R1 locally (ft_psk_generate_local=0), answers FT message 2 at once with status 53 "
+              "(INVALID_PMKID), over the air and over the DS: no RRB pull is sent, so nothing waits for a "
+              "pull timeout. FT-12 and FT-13 use this to make a failed PMK-R1 pull without timing."),
+        source="FT-12/FT-13 on the virtual lab (December 2026): FT Authentication seq 2 and FT Action Response with status 53",
+    ),
+    ReferenceNote(
+        id="HOSTAPD-FT-DEADLINE-IN-M3",
+        title="hostapd 2.10 announces the reassociation deadline in 4-way message 3, not in FT message 2",
+        layer=REFERENCE_AP,
+        text=("hostapd puts TIE[ReassociationDeadline] (its reassociation_deadline, TUs) and TIE[KeyLifetime] in "
+              "the Key Data of message 3 of the initial mobility domain association's 4-way handshake, wrapped "
+              "with the KEK; its FT Authentication and FT Action Responses carry no TIE. The oracle reads the "
+              "deadline from either place (engine/ft/transition.py)."),
+        source=("FT-14/FT-15 on the virtual lab: message 2 without TIE; M3 unwrapped with the oracle's KEK gives "
+                "1000 TUs, the configured value; hostapd's wpa_auth.c writes both TIEs after the FTE in M3"),
+    ),
+    ReferenceNote(
         id="HOSTAPD-BSS-TERM-TSF",
         title="hostapd 2.10 ignores the TSF of bss_term",
         layer=REFERENCE_AP,
@@ -519,6 +595,25 @@ REFERENCE_NOTES: tuple[ReferenceNote, ...] = (
               "reference AP, with the frames (engine/ft/checks.py _slow_ap, "
               "tests/data/rejudge/FT-02-slow-ap); the AP logs live on the VM's tmpfs to keep hostapd fast."),
         source="carried over from the earlier README (lab runs under load); not re-checked for this registry",
+    ),
+    ReferenceNote(
+        id="LAB-HWSIM-SERVING-CHANNEL-DURING-SCAN",
+        title="mac80211_hwsim lets an associated STA hear its serving channel while it scans another",
+        layer=LAB,
+        text=("A hwsim radio receives a frame sent on its current channel, its temporary (hardware "
+              "scan / remain-on-channel) channel, or the channel of any of its interfaces' channel "
+              "contexts. An associated STA doing a software scan of another channel therefore still "
+              "hears its serving AP's Beacons, and mac80211 (which feeds every Beacon heard during a "
+              "scan to cfg80211) refreshes the serving BSS's entry. A real radio tuned to the scanned "
+              "channel would not. It makes BCN-20's extra report (WPAS-BCN-SERVING-BSS-UNREQUESTED-CHANNEL) "
+              "depend on whether a serving Beacon falls inside the scan, which BCN-20 fixes with "
+              "20 TU beacons."),
+        source=("Linux mac80211_hwsim.c: mac80211_hwsim_tx_frame_no_nl() delivers when "
+                "hwsim_chans_compat() matches tmp_chan or channel, else asks mac80211_hwsim_tx_iter() "
+                "whether an interface's chanctx_conf is on the frame's channel; lab runs of BCN-20 "
+                "(December 2026): the serving BSS's Beacon Report carries, in its Reported Frame Body, "
+                "the Timestamp of a serving Beacon sent after the STA's Probe Request on the scanned "
+                "channel and before its return."),
     ),
 )
 

@@ -17,6 +17,15 @@ class AgentGone(AgentError):
     pass
 
 
+class AgentTimeout(AgentError):
+    """The agent took no answer back within the call's time: it is hung, or its lab is."""
+
+    def __init__(self, op: str, timeout: float):
+        super().__init__(f"agent did not answer {op} within {timeout:.0f}s")
+        self.op = op
+        self.timeout = timeout
+
+
 @dataclass
 class Stream:
     """Everything one source (a daemon's ctrl interface or stdout) has said, in order."""
@@ -110,7 +119,7 @@ class AgentClient:
                     raise AgentGone(self.close_reason or "agent link closed")
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AgentError(f"agent did not answer {op} within {timeout:.0f}s")
+                    raise AgentTimeout(op, timeout)
                 self.cond.wait(left)
             msg = self.pending.pop(rid)
         if not msg.get("ok"):

@@ -14,7 +14,13 @@ class DaemonError(RuntimeError):
 
 
 class DaemonDied(DaemonError):
-    pass
+    """The daemon's process exited; kind, name and code say which and how (fault reports)."""
+
+    def __init__(self, message: str, kind: str = "", name: str = "", code=None):
+        super().__init__(message)
+        self.kind = kind
+        self.name = name
+        self.code = code
 
 
 class EventTimeout(DaemonError):
@@ -76,7 +82,7 @@ class Daemon:
 
         got = self.agent.wait(find, timeout)
         if got and got[0] == "died":
-            raise DaemonDied(self.death_text())
+            raise self.died()
         if not got:
             if self.agent.closed:
                 raise DaemonError(f"{self.name}: lab agent gone ({self.agent.close_reason})")
@@ -87,7 +93,10 @@ class Daemon:
 
     def check_alive(self) -> None:
         if self.stream.exit is not None:
-            raise DaemonDied(self.death_text())
+            raise self.died()
+
+    def died(self) -> DaemonDied:
+        return DaemonDied(self.death_text(), self.kind, self.name, (self.stream.exit or {}).get("code"))
 
     def death_text(self) -> str:
         ex = self.stream.exit or {}

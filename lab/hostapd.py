@@ -34,6 +34,10 @@ class BSSConfig:
     ft_over_ds: bool = True
     ft_psk_generate_local: bool = True
     ft_key: str = FT_KEY
+    # Explicit R0KH/R1KH lists ("<mac> <id> <hex key>" each) instead of the wildcard pair: a BSS
+    # whose lists name no key holder of the lab cannot pull or accept PMK-R1 for any other AP.
+    r0kh: tuple[str, ...] | None = None
+    r1kh: tuple[str, ...] | None = None
     pmf: int = 0  # ieee80211w; WNM/RM action frames are encrypted when PMF is on
     bss_transition: bool = True
     rrm_neighbor_report: bool = True
@@ -99,8 +103,10 @@ class BSSConfig:
                 f"r1_key_holder={bssid.replace(':', '')}",
                 f"ft_over_ds={int(self.ft_over_ds)}",
                 f"ft_psk_generate_local={int(self.ft_psk_generate_local)}",
-                f"r0kh=ff:ff:ff:ff:ff:ff * {self.ft_key}",
-                f"r1kh=00:00:00:00:00:00 00:00:00:00:00:00 {self.ft_key}",
+                *(f"r0kh={x}" for x in (self.r0kh if self.r0kh is not None
+                                        else (f"ff:ff:ff:ff:ff:ff * {self.ft_key}",))),
+                *(f"r1kh={x}" for x in (self.r1kh if self.r1kh is not None
+                                        else (f"00:00:00:00:00:00 00:00:00:00:00:00 {self.ft_key}",))),
                 "pmk_r1_push=1",
             ]
         for k, v in self.extra.items():
@@ -168,7 +174,8 @@ class RefAP(Daemon):
     def check_alive(self) -> None:
         if self.radio is not None and self.radio.stream.exit is not None:
             raise DaemonDied(f"the hostapd of {self.radio.name}, which carries BSS {self.bssid} "
-                             f"({self.name}), died:\n" + self.radio.death_text())
+                             f"({self.name}), died:\n" + self.radio.death_text(), self.kind, self.radio.name,
+                             (self.radio.stream.exit or {}).get("code"))
         super().check_alive()
 
     log_copy: str | None = None  # where stop() copies the log on the results share

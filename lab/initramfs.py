@@ -179,7 +179,8 @@ def build(cache_dir: Path, kver: str | None = None, ssh: bool = False) -> tuple[
             c.file(f"lib/modules/{name}.ko", p.read_bytes())
             names.append(name)
         c.file(order_file, ("\n".join(names) + "\n").encode())
-    tmp = out.with_suffix(".tmp")
+    # a name of this process's own: parallel labs (pytest-xdist workers) may build at once
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
     # Uncompressed: under TCG the kernel's gunzip costs more than reading the bigger file.
     tmp.write_bytes(c.close())
     os.replace(tmp, out)

@@ -104,8 +104,10 @@ class LabgridLab:
     persistent_host = True  # the lab host outlives the run: leave it as found
 
     def __init__(self, results_dir: Path, places: list[Place], ssh_key: str | None = None,
-                 known_hosts: str | None = None, host_name: str | None = None, start: int = 0):
+                 known_hosts: str | None = None, host_name: str | None = None, start: int = 0,
+                 lab_dir: str = "lab"):
         self.results_dir = Path(results_dir).resolve()
+        self.lab_dir = lab_dir  # the lab's own files (ssh and sshfs logs) under the results dir
         self.places = places  # candidates; self.place is the one acquired
         self.place: Place | None = None
         self.start = start
@@ -126,7 +128,7 @@ class LabgridLab:
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        (self.results_dir / "lab").mkdir(exist_ok=True)
+        (self.results_dir / self.lab_dir).mkdir(parents=True, exist_ok=True)
         self.place = acquire_first(self.places, self.start)  # PlaceBusy when other jobs hold them
         try:
             self.host = SshHost.from_resource(self.place.find("NetworkService", self.host_name),
@@ -150,7 +152,7 @@ class LabgridLab:
         # sftp-server's stdout feeds sshfs's stdin over ssh and back: two pipes.
         to_remote_r, to_remote_w = os.pipe()
         from_remote_r, from_remote_w = os.pipe()
-        log = open(self.results_dir / "lab" / "sshfs.log", "ab")
+        log = open(self.results_dir / self.lab_dir / "sshfs.log", "ab")
         try:
             self.sftp = subprocess.Popen([str(SFTP_SERVER), "-e", "-d", str(self.results_dir)],
                                          stdin=from_remote_r, stdout=to_remote_w, stderr=log)
@@ -169,20 +171,20 @@ class LabgridLab:
             if r.returncode == 0:
                 return
             if self.mount_proc.poll() is not None or time.monotonic() > deadline:
-                tail = (self.results_dir / "lab" / "sshfs.log").read_text(errors="replace")[-2000:]
+                tail = (self.results_dir / self.lab_dir / "sshfs.log").read_text(errors="replace")[-2000:]
                 raise LabgridError(f"the run folder did not mount on the lab host {self.host.label} "
                                    f"(sshfs in passive mode; is sshfs installed there?): {tail.strip()}")
             time.sleep(0.2)
 
     def _start_agent(self) -> None:
-        err = open(self.results_dir / "lab" / "agent-ssh.log", "ab")
+        err = open(self.results_dir / self.lab_dir / "agent-ssh.log", "ab")
         self.agent_proc = subprocess.Popen(
             self.host.argv(f"exec python3 -u -I -S {self.remote_dir}/agent.py"),
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
         err.close()
         self.agent = AgentClient(self.agent_proc.stdout, self.agent_proc.stdin)
         if not self.agent.ready.wait(30):
-            tail = (self.results_dir / "lab" / "agent-ssh.log").read_text(errors="replace")[-2000:]
+            tail = (self.results_dir / self.lab_dir / "agent-ssh.log").read_text(errors="replace")[-2000:]
             raise LabgridError(f"the agent did not start on the lab host {self.host.label}: "
                                f"{self.agent.close_reason or 'no ready line in 30 s'}; ssh said: {tail.strip()}")
 

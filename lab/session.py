@@ -28,11 +28,17 @@ class LabError(RuntimeError):
 
 
 class Lab:
-    def __init__(self, agent: AgentClient, results_host: Path, results_vm: str, carrier=None):
+    def __init__(self, agent: AgentClient, results_host: Path, results_vm: str, carrier=None,
+                 lab_dir: str = "lab"):
         self.agent = agent
+        # The lab's own files (daemon configs and logs) go under results_host/lab_dir: "lab",
+        # or "lab/gwN" for pytest-xdist worker gwN, whose lab shares the run folder with others.
+        self.lab_dir = lab_dir
         self.results_host = Path(results_host)
         self.results_vm = results_vm
         self.carrier = carrier  # VirtualLab, LocalLab or LabgridLab, for shutdown and info
+        self.generation = 0  # how often the lab was restarted after a fault (lab.launch.reopen_lab)
+        self.opened_with: tuple | None = None  # (kind, radios, labgrid, lab_dir): how to boot it again
         # A results share that costs a round trip per write (sshfs to a remote lab host):
         # the supplicants' debug logs are written on the lab's own tmpfs and mirrored here
         # line by line through the agent, and captures are copied over when they stop, so
@@ -152,17 +158,18 @@ class Lab:
             self.agent.run(["ip", "-force", "-batch", "-"], input=dels, check=False)
 
     # -- daemons -----------------------------------------------------------------------------
-    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str = "lab/daemons") -> RefAP:
+    def start_ap(self, cfg: BSSConfig, name: str | None = None, logdir: str | None = None) -> RefAP:
         return self.start_radio([cfg], name, logdir)[0]
 
     def start_radio(self, cfgs: list[BSSConfig], name: str | None = None,
-                    logdir: str = "lab/daemons") -> list[RefAP]:
+                    logdir: str | None = None) -> list[RefAP]:
         """One radio, one hostapd, one BSS per config (hostapd's multi-BSS `bss=` sections).
         The first BSS has the radio's address; the others count up in the last octet.
         BSS i > 0 is named <name>.<i>; stopping any BSS of the radio stops them all."""
         cfgs = list(cfgs)
         if not cfgs:
             raise ValueError("start_radio needs at least one BSS config")
+        logdir = logdir or f"{self.lab_dir}/daemons"
         iface = self.take_radio()
         name = name or self._name("ap")
         try:
@@ -233,10 +240,11 @@ class Lab:
         self.country = alpha2
 
     def start_supplicant(self, cfg: SupplicantConfig | None = None, name: str | None = None,
-                         logdir: str = "lab/daemons", netns: str | None = None) -> Supplicant:
+                         logdir: str | None = None, netns: str | None = None) -> Supplicant:
         """netns: move the radio's phy into that network namespace and run the supplicant
         there (see lab/dataplane.py); the caller moves it back after stop()."""
         cfg = cfg or SupplicantConfig()
+        logdir = logdir or f"{self.lab_dir}/daemons"
         iface = self.take_radio()
         name = name or self._name("sta")
         prefix: list[str] = []
@@ -252,11 +260,13 @@ class Lab:
         if self.remote_share:
             log_vm = f"{LOCAL_LOGS}/{name}.log"
             self._mirror(log_vm, log_host, f"{name}.log")
-        self.agent.call("spawn", name=name, log=log_vm,
-                        argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface, "-c", conf_vm,
-                              *self.debug, "-t", "-K"])
+        # ip netns exec and stdbuf exec what they run: the pid is the supplicant's own
+        spawned = self.agent.call("spawn", name=name, log=log_vm,
+                                  argv=[*prefix, *LINEBUF, "wpa_supplicant", "-D", "nl80211", "-i", iface,
+                                        "-c", conf_vm, *self.debug, "-t", "-K"])
         sta = Supplicant(self.agent, name, iface, self.macs[iface], f"{cfg.ctrl_dir}/{iface}",
                          log_host, log_vm, conf)
+        sta.pid = (spawned or {}).get("pid") if isinstance(spawned, dict) else None
         self.daemons[name] = sta
         try:
             self.agent.call("attach", timeout=20, name=name, path=sta.ctrl_path, limit=15)
@@ -356,9 +366,12 @@ class Lab:
             self.agent.run(["mkdir", "-p", LOCAL_LOGS])
         self.agent.reset_stream(name)
         prefix = ["ip", "netns", "exec", netns] if netns else []
-        # a DUT's queued packets leave in one burst when its neighbour resolves: a larger
-        # buffer (KiB) keeps tcpdump from dropping them
-        buf = ["-B", "4096"] if iface != "hwsim0" else []
+        # Bursts: a DUT's queued packets leave at once when its neighbour resolves, and on the
+        # air every radio's Beacons fall due at the same TBTT. libpcap's ring has one slot per
+        # frame of the snapshot length (256 KiB with -s 0), so the default 2 MiB buffer holds
+        # 8 frames: a ninth at the same instant was lost (an 8-BSS radio beside three APs
+        # left no Beacon of the three in the capture). 16 MiB holds 64.
+        buf = ["-B", "16384"] if iface == "hwsim0" else ["-B", "4096"]
         self.agent.call("spawn", name=name, stream=True,
                         argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
                               "-w", vm])

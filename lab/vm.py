@@ -44,7 +44,7 @@ class VirtualLab:
 
     def __init__(self, results_dir: Path, radios: int = 7, memory_mb: int = 768,
                  boot_timeout: float = 60.0, agent: Path | None = None,
-                 ssh_port: int | None = None, ssh_pubkey: str | None = None):
+                 ssh_port: int | None = None, ssh_pubkey: str | None = None, lab_dir: str = "lab"):
         self.agent_path = agent  # None: the copy inside the initramfs
         # ssh_port: the VM also plays a lab host reached over SSH (the labgrid proof):
         # dropbear in the VM, reached at 127.0.0.1:ssh_port, accepts ssh_pubkey only.
@@ -54,6 +54,7 @@ class VirtualLab:
         self.ssh_pubkey = ssh_pubkey
         self.cpus = int(os.environ.get("ROAMCERT_VM_CPUS", "1"))
         self.results_dir = Path(results_dir).resolve()
+        self.lab_dir = lab_dir  # the lab's own files (console log) under the results dir
         self.radios = radios
         self.memory_mb = memory_mb
         self.boot_timeout = boot_timeout
@@ -120,7 +121,7 @@ class VirtualLab:
         self.results_dir.mkdir(parents=True, exist_ok=True)
         kernel, initrd = initramfs.build(CACHE / "initramfs", ssh=self.ssh_port is not None)
         self.workdir = Path(tempfile_dir())
-        self.console_log = self.results_dir / "lab" / "vm-console.log"
+        self.console_log = self.results_dir / self.lab_dir / "vm-console.log"
         self.console_log.parent.mkdir(parents=True, exist_ok=True)
         sock_path = self.workdir / "agent.sock"
         argv = self.qemu_argv(kernel, initrd, sock_path)
@@ -179,6 +180,12 @@ class VirtualLab:
         return {"kind": self.kind, "radios": self.radios,
                 "kernel": (self.agent.info.get("uname") if self.agent else None),
                 "boot_s": round(self.boot_seconds, 2) if self.boot_seconds else None}
+
+    def kill(self) -> None:
+        """qemu goes at once (SIGKILL): for a VM that stopped answering."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+        self.shutdown(timeout=5.0)
 
     def shutdown(self, timeout: float = 5.0) -> None:
         if self.agent and not self.agent.closed and self.proc and self.proc.poll() is None:

@@ -65,6 +65,7 @@ class Supplicant(Daemon):
         self.iface = iface
         self.mac = mac
         self.conf_text = conf_text
+        self.pid: int | None = None  # in the lab's kernel (lab.cpu_limit needs it)
 
     def status(self) -> dict:
         out = {}

@@ -48,10 +48,26 @@ def css_string(text: str) -> Markup:
     return Markup('"' + "".join(out) + '"')
 
 
+def human(value, unit: str) -> str:
+    """A measured value for people: µs of a second or more in s, of a millisecond or more in
+    ms (1000000 µs -> "1 s", 165200 µs -> "165.2 ms"); other units as mx.fmt gives them."""
+    x = float(value)
+    if unit == "µs" and abs(x) >= 1_000_000:
+        return f"{x / 1e6:.3g} s"
+    if unit == "µs" and abs(x) >= 1000:
+        return f"{x / 1000:.1f} ms"
+    return f"{mx.fmt(x)} {unit}".rstrip()
+
+
+def describe_human(d, unit: str) -> str:
+    return f"n={d.n} p50={human(d.p50, unit)} p95={human(d.p95, unit)} max={human(d.max, unit)}"
+
+
 def environment() -> Environment:
     env = Environment(loader=FileSystemLoader(str(TEMPLATES)), autoescape=select_autoescape(["html", "j2"]),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
-    env.filters.update(vclass=_vclass, anchor=sm.anchor, fmt=lambda x: mx.fmt(float(x)),
+    env.filters.update(vclass=_vclass, anchor=sm.anchor, fmt=lambda x: mx.fmt(float(x)), human=human,
+                       describe=describe_human,
                        unit=lambda n: mx.UNITS.get(n, ""), metric_title=lambda n: mx.TITLES.get(n, n))
     return env
 
@@ -196,7 +212,8 @@ def _case_context(c: dict, run_dir: Path) -> dict:
         evidence.append({"href": _evidence_href(str(att.get("path", "")), run_dir), "name": att.get("name"),
                          "path": att.get("path"), "mime": att.get("mime")})
     metrics = c.get("metrics") if isinstance(c.get("metrics"), dict) else {}
-    return {"anchor": _case_anchor(c), "verdict": v, "badge": _BADGE.get(v, v), "case_id": c.get("case_id"),
+    reason = str(c.get("reason") or "")
+    return {**_condensed(verdicts, reason, c),"anchor": _case_anchor(c), "verdict": v, "badge": _BADGE.get(v, v), "case_id": c.get("case_id"),
             "title": c.get("title"), "dut": c.get("dut"),
             "path": " / ".join(str(x) for x in (c.get("family"), c.get("feature"), c.get("story")) if x),
             "requirements": [str(r) for r in c.get("requirements") or []], "severity": c.get("severity"),
@@ -207,6 +224,61 @@ def _case_context(c: dict, run_dir: Path) -> dict:
             "timelines": _timelines(c, run_dir), "evidence": evidence,
             "steps": [{"status": s.get("status"), "name": s.get("name")} for s in c.get("steps") or []
                       if isinstance(s, dict)]}
+
+
+PRINT_REASON_LINES = 12  # of a failure's message, on paper (the HTML has all of it)
+PRINT_MESSAGE_CHARS = 400
+PRINT_REASON_CHARS = 1500
+# a cell of a printed FAIL row: the clause's quote and the evidence list are in the HTML in full
+PRINT_CELL_CHARS = {"clause": 140, "expected": 300, "observed": 300, "evidence": 200}
+
+
+def _clip(text: str, n: int) -> str:
+    return text if len(text) <= n else text[:n].rstrip() + " …"
+
+
+def _condensed(verdicts: list[dict], reason: str, c: dict) -> dict:
+    """What the printed certificate shows of a case: its FAIL rules (a rule that failed the
+    same way on every roam once, with the count), the verdict counts, the first lines of its
+    failure message and its measurements in one line each."""
+    fails, seen = [], {}
+    for v in verdicts:
+        if v["status"] != "fail":
+            continue
+        key = (v["rule"], v["clause"], v["layer"], str(v["expected"]))
+        if key in seen:
+            seen[key]["repeat"] += 1
+            continue
+        row = dict(v, repeat=1, message=_clip(str(v["message"] or ""), PRINT_MESSAGE_CHARS))
+        seen[key] = row
+        fails.append(row)
+    failed_rules: OrderedDict[tuple, int] = OrderedDict()
+    for v in verdicts:
+        if v["status"] == "fail":
+            failed_rules[(v["rule"], v["layer"])] = failed_rules.get((v["rule"], v["layer"]), 0) + 1
+    counts: OrderedDict[str, int] = OrderedDict()
+    for v in verdicts:
+        counts[v["status"] or "?"] = counts.get(v["status"] or "?", 0) + 1
+    lines = reason.splitlines()
+    # With FAIL verdicts the message repeats them (their table follows): its first line says
+    # enough. Without (an error, a setup failure), its first lines are the evidence.
+    keep = 1 if fails else PRINT_REASON_LINES
+    short = _clip("\n".join(lines[:keep]), PRINT_REASON_CHARS)
+    if len(lines) > keep:
+        short += f"\n… {len(lines) - keep} more line(s) in the HTML certificate"
+    for row in fails:
+        for k, n in PRINT_CELL_CHARS.items():
+            row[k] = _clip(str(row[k] if row[k] is not None else ""), n)
+    metric_lines = []
+    for name in mx.NAMES:
+        d = mx.Distribution.of(mx.samples(c, name)) if name != "duration_s" else None
+        if d:
+            metric_lines.append((name, f"{mx.TITLES[name]}: {describe_human(d, mx.UNITS[name])}" if d.n > 1
+                                 else f"{mx.TITLES[name]}: {human(d.max, mx.UNITS[name])}"))
+    return {"fails": fails, "failed_rules": [(r, l, n) for (r, l), n in failed_rules.items()],
+            "verdict_counts": ", ".join(f"{n} {k}" for k, n in counts.items()) or "none",
+            "reason_short": short, "reason_line": (lines[0][:160] if lines else ""),
+            "metric_lines": metric_lines}
 
 
 def _families(cases) -> list:
@@ -229,11 +301,25 @@ def _requirements(cases) -> list[dict]:
             status = "not tested"
         else:
             status = _BADGE.get(worst, worst).lower() if worst != "skipped" else "passed"
+        # the first line of a failure's message: the whole message is in the case's own section
         items = [{"anchor": _case_anchor(c), "case_id": c["case_id"], "verdict": c.get("verdict"),
-                  "why": c.get("reason") if c.get("reason") and c.get("verdict") != "passed" else ""}
+                  "why": (str(c.get("reason")).splitlines() or [""])[0][:200]
+                  if c.get("reason") and c.get("verdict") != "passed" else ""}
                  for c in sorted(cs, key=lambda c: _ORDER.get(c.get("verdict"), 0))]
         out.append({"name": r, "status": status, "cases": items})
     return out
+
+
+def _coverage(cases) -> tuple[list[dict], str]:
+    """The coverage matrix of the suites' tables with this run's counts, and a note when the
+    tables could not be read (then only the run's own cases make rows)."""
+    from reports import coverage_matrix as cov
+    try:
+        subs = cov.matrix()
+        note = ""
+    except Exception as e:  # a broken suite module must not cost the certificate
+        subs, note = [], f"The suites' case tables could not be read ({type(e).__name__}: {e}); only this run's cases are shown."
+    return cov.run_coverage(cases, subs), note
 
 
 def profile_for(data: dict, asked: str | Path | None = None) -> tuple[pf.Profile | None, list[str]]:
@@ -254,7 +340,9 @@ def profile_for(data: dict, asked: str | Path | None = None) -> tuple[pf.Profile
 
 
 def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, manifest_hash: str | None = None,
-            profile_notes=(), all_open: bool = False) -> dict:
+            profile_notes=(), all_open: bool = False, printed: bool = False) -> dict:
+    """printed: the PDF's document (a verdict table and the failed verdicts of the cases that
+    did not pass, instead of every verdict, timeline and evidence link of every case)."""
     run = data.get("run") or {}
     cases = [c for c in data.get("cases") or [] if str(c.get("dut") or "") == dut]
     for c in cases:
@@ -274,33 +362,40 @@ def context(data: dict, run_dir: Path, dut: str, profile: pf.Profile | None, man
               + f" · DUT {dut or 'unknown'} · run {run.get('id') or ''}"
               + f"\nmanifest SHA-256 {manifest_hash or 'not sealed'}")
     ctx_cases = [_case_context(c, run_dir) for c in cases]
+    coverage, coverage_note = _coverage(cases)
     return {"run": {"id": run.get("id")}, "dut_name": dut, "dut": _dut_context(ident), "a": a, "profile": profile,
             # a twin (esp32-twin) is a simulation that proves the adapter; its findings are its
             # backing supplicant's, never a device's
             "simulation": (ident or {}).get("simulation"), "backing": (ident or {}).get("backing"),
+            # a DUT broken or slowed on purpose (linux-wpas:slow, :no-btm...): never a certificate
+            "test_mutant": (ident or {}).get("test_mutant"),
             "profile_notes": list(profile_notes), "manifest_hash": manifest_hash, "totals": sm.totals(cases),
             "not_applicable": sum(1 for c in cases if c.get("verdict") == "skipped")
             if a.verdict != pf.NOT_CONFORMANT else 0,
             "lab": [(k, _text(v)) for k, v in (run.get("lab") or {}).items()],
             "run_rows": run_rows, "versions": [(k, _text(v)) for k, v in (run.get("versions") or {}).items()],
-            "families": _families(cases), "outcomes": sm.OUTCOMES, "requirements": _requirements(cases),
+            "families": _families(cases), "coverage": coverage, "coverage_note": coverage_note,
+            "outcomes": sm.OUTCOMES, "requirements": _requirements(cases),
             "requirement_names": {str(r) for c in cases for r in c.get("requirements") or []},
             "cases": ctx_cases, "anchors": {str(c.get("case_id")): _case_anchor(c) for c in cases},
             "css": Markup((TEMPLATES / "certificate.css").read_text(encoding="utf-8")),
-            "css_footer": css_string(footer), "all_open": all_open,
+            "css_footer": css_string(footer), "all_open": all_open, "printed": printed,
+            "html_name": file_name(dut),
             "generated": datetime.now(timezone.utc).isoformat(timespec="seconds")}
 
 
 def render(data: dict, run_dir: Path, dut: str | None = None, profile: pf.Profile | None = None,
-           manifest_hash: str | None = None, profile_notes=(), all_open: bool = False) -> str:
-    """The certificate HTML of one DUT of a loaded summary (the only DUT when dut is None)."""
+           manifest_hash: str | None = None, profile_notes=(), all_open: bool = False,
+           printed: bool = False) -> str:
+    """The certificate HTML of one DUT of a loaded summary (the only DUT when dut is None);
+    printed: the condensed document the PDF is printed from."""
     if dut is None:
         names = dut_names(data)
         if len(names) != 1:
             raise ValueError(f"the run has {len(names)} DUTs ({', '.join(names)}): say which")
         dut = names[0]
     html = environment().get_template("certificate.html.j2").render(
-        **context(data, Path(run_dir), dut, profile, manifest_hash, profile_notes, all_open))
+        **context(data, Path(run_dir), dut, profile, manifest_hash, profile_notes, all_open, printed))
     return html
 
 

@@ -264,6 +264,17 @@ def report(res: Result, base_name: str = "baseline", cur_name: str = "current") 
     return "\n".join(lines)
 
 
+def one_dut(data: dict, dut: str, as_dut: str, which: str) -> dict:
+    """The run's cases of one DUT, renamed as_dut, so two DUT names can be gated against each
+    other (a new build, or a test mutant, under a name of its own). Raises GateInputError when
+    the run has no case of that DUT."""
+    cases = [dict(c, dut=as_dut) for c in data.get("cases") or [] if str(c.get("dut") or "") == dut]
+    if not cases:
+        names = sorted({str(c.get("dut") or "") for c in data.get("cases") or []})
+        raise GateInputError(f"{which}: no case of DUT {dut!r} (DUTs of that run: {', '.join(names) or 'none'})")
+    return dict(data, cases=cases)
+
+
 def limits_for(current: dict, profile: str | None) -> tuple[dict, str]:
     """The metric limits and where they come from. Raises profile.ProfileError."""
     rec = (current.get("run") or {}).get("profile")
@@ -276,17 +287,26 @@ def limits_for(current: dict, profile: str | None) -> tuple[dict, str]:
 
 
 def run(baseline: str, current: str, waivers: str | None = None, today: date | None = None,
-        out=print, profile: str | None = None) -> int:
-    """Compare two runs and print the report. 0 pass, 1 regression, 2 bad input."""
+        out=print, profile: str | None = None, dut_baseline: str | None = None,
+        dut_current: str | None = None, metrics: bool = True) -> int:
+    """Compare two runs and print the report. 0 pass, 1 regression, 2 bad input.
+    dut_baseline/dut_current: gate only that DUT of each run, its cases matched by case id
+    (either one alone names the same DUT in both runs). metrics=False: the verdict gate only."""
     try:
         b = sm.load(baseline)
         c = sm.load(current)
+        if dut_baseline or dut_current:
+            db, dc = dut_baseline or dut_current, dut_current or dut_baseline
+            b = one_dut(b, db, dc, f"baseline {baseline}")
+            c = one_dut(c, dc, dc, f"current {current}")
         ws = load_waivers(waivers) if waivers else []
         limits, source = limits_for(c, profile)
     except (sm.SummaryError, GateInputError, pf.ProfileError) as e:
         out(f"gate: error: {e}")
         return 2
-    res = compare(b, c, ws, today, limits)
+    res = compare(b, c, ws, today, limits if metrics else {})
+    if dut_baseline or dut_current:
+        res.notes.append(f"DUT {db} of the baseline gated against DUT {dc} of the current run, case by case")
     out(report(res, str(baseline), str(current)))
-    out(f"metric limits: {source}")
+    out(f"metric limits: {source}" if metrics else "metric limits: not applied (--no-metrics: the verdict gate only)")
     return res.exit_code

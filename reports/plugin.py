@@ -10,6 +10,11 @@ certificate-<dut>.html per DUT and index.html (reports.publish; --profile names 
 certification profile).
 Without --run-dir (or $ROAMCERT_RUN_DIR), the folder runs/<UTC timestamp>/ is made
 on first use of run_dir(config), and runs/latest points at it.
+
+Under pytest-xdist (-n N) one process still writes summary.json, junit.xml and the
+manifest: the controller. A case's summary row is made where the case ran and rides on its
+teardown report (with the worker's lab and DUT facts) to the controller, whose
+pytest_runtest_logreport adds it, as a serial run adds its own (fixtures/parallel.py).
 """
 from __future__ import annotations
 
@@ -27,7 +32,9 @@ import pytest
 from fixtures.case import CaseRecord
 from fixtures.run_folder import safe_name  # noqa: E402
 from fixtures.run_folder import RECORD_KEY, RunState, keep_evidence, peek_state, run_dir, set_run_info  # noqa: F401 (re-exported for plugins)
+from fixtures.run_folder import jsonable
 from fixtures.run_folder import state as _state
+from fixtures.parallel import CASE_ATTR, RUN_ATTR, is_worker, merge_worker_facts, worker_facts
 from reports import summary as sm
 
 def pytest_addoption(parser):
@@ -65,13 +72,16 @@ def pytest_configure(config):
         except pf.ProfileError as e:
             raise pytest.UsageError(f"--profile: {e}") from None
     asked = config.getoption("run_dir", None) or os.environ.get("ROAMCERT_RUN_DIR")
-    if asked and not hasattr(config, "workerinput"):
+    if asked:
         d = run_dir(config)
         # Default the other outputs into the run folder; junitxml and allure read these later in configure.
-        if getattr(config.option, "xmlpath", "unset") is None:
+        # Under pytest-xdist the controller writes junit.xml and each worker its Allure results.
+        if getattr(config.option, "xmlpath", "unset") is None and not is_worker(config):
             config.option.xmlpath = str(d / "junit.xml")
         if getattr(config.option, "allure_report_dir", "unset") is None:
             config.option.allure_report_dir = str(d / "allure-results")
+    if not is_worker(config):
+        config.pluginmanager.register(_CaseRows(config), "roamcert-case-rows")
 
 
 def _record(item) -> CaseRecord | None:
@@ -90,8 +100,15 @@ def pytest_runtest_makereport(item, call):
             props.append(("dut", rec.dut))
         item.user_properties.extend(p for p in props if p not in have)
     report = yield
-    ph = _state(item.config).phases.setdefault(item.nodeid, {"reports": {}, "timelines": []})
+    st = _state(item.config)
+    ph = st.phases.setdefault(item.nodeid, {"reports": {}, "timelines": []})
     ph["reports"][report.when] = report
+    if report.when == "teardown":
+        # The case's summary row rides on its teardown report: under pytest-xdist the report
+        # goes to the controller, which alone writes summary.json (pytest_runtest_logreport).
+        setattr(report, CASE_ATTR, _case_row(item, st, st.phases.pop(item.nodeid)))
+        if is_worker(item.config):
+            setattr(report, RUN_ATTR, worker_facts(item.config, st.info))
     return report
 
 
@@ -111,6 +128,9 @@ def _outcome(reports: dict) -> tuple[str, str]:
             return crash.message
         return str(rep.longrepr or "")
 
+    fault = _fault(reports)
+    if fault is not None:  # the lab died under the case: an error, headed by the fault's own line
+        return "error", "\n".join(x for x in (fault["headline"], fault.get("detail")) if x)
     if setup is not None and setup.failed:
         return "error", "setup: " + why(setup)
     if setup is not None and setup.skipped:
@@ -124,6 +144,15 @@ def _outcome(reports: dict) -> tuple[str, str]:
     if call is None:
         return "error", "the case did not run to its end"
     return "passed", ""
+
+
+def _fault(reports: dict) -> dict | None:
+    """The lab fault that took the case down (fixtures/lab_faults.py), from the first phase it hit."""
+    for w in ("setup", "call", "teardown"):
+        f = getattr(reports.get(w), "roamcert_fault", None)
+        if f:
+            return f
+    return None
 
 
 def _render_timelines(item, rec: CaseRecord) -> list[Path]:
@@ -246,16 +275,12 @@ def pytest_runtest_teardown(item, nextitem):
 _COLOURS = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item, nextitem):
-    result = yield  # an interrupt raises here and leaves this case out
-    st = _state(item.config)
-    ph = st.phases.pop(item.nodeid, {"reports": {}, "timelines": []})
+def _case_row(item, st: RunState, ph: dict) -> dict:
+    """The case's summary row, from its setup/call/teardown reports and its CaseRecord."""
     verdict, reason = _outcome(ph["reports"])
     rec = _record(item)
     dur = max(0.0, sum(r.duration for r in ph["reports"].values()) - ph.get("overhead", 0.0))
-    d = st.dir
-    entry = sm.case_entry(item.nodeid, rec, verdict, reason, dur, d, ph["timelines"])
+    entry = sm.case_entry(item.nodeid, rec, verdict, reason, dur, st.dir, ph["timelines"])
     call = ph["reports"].get("call")
     if call is not None:
         # The case's own time: the first case's setup also boots the lab (a session fixture).
@@ -263,17 +288,56 @@ def pytest_runtest_protocol(item, nextitem):
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]
+    fault = _fault(ph["reports"])
+    if fault is not None:
+        entry["fault"] = fault  # headline, layer, side, what recovery it needed
+    # "recorded": the case had a CaseRecord, so it is announced on the console; popped on arrival.
+    entry["recorded"] = rec is not None
+    return jsonable(entry)  # plain data: it crosses to the xdist controller as it is
+
+
+class _CaseRows:
+    """In the process that writes summary.json (not an xdist worker): each case's row, as its
+    teardown report arrives, here or from a worker."""
+
+    def __init__(self, config):
+        self.config = config
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_runtest_logreport(self, report):
+        _case_done(self.config, report)
+
+
+def _case_done(config, report) -> None:
+    """A case ends: its row joins the summary, which is rewritten, and its line goes to the
+    console. A case interrupted before its teardown has no row; a worker that died mid-case
+    sends a report without one (when "???"), which becomes an error row."""
+    st = _state(config)
+    facts = getattr(report, RUN_ATTR, None)
+    if facts:
+        merge_worker_facts(st.info, st.worker_labs, facts)
+    entry = getattr(report, CASE_ATTR, None)
+    if entry is None and report.when == "???" and report.failed:
+        entry = dict(sm.case_entry(report.nodeid, None, "error", str(report.longrepr or "worker crashed"),
+                                   report.duration, st.dir), recorded=True)  # the worker's own message
+    if entry is None:
+        return
+    entry = dict(entry)
+    recorded = entry.pop("recorded", False)
     st.cases.append(entry)
-    if rec is not None or d is not None:
+    if recorded or st.dir is not None:
         _write(st)
-    if rec is not None:
-        tr = item.config.pluginmanager.get_plugin("terminalreporter")
+        _write_junit(config)
+    if recorded:
+        tr = config.pluginmanager.get_plugin("terminalreporter")
         if tr is not None:
+            verdict, reason, dur = entry["verdict"], entry["reason"], entry["duration_s"]
             tr.ensure_newline()
             first = reason.strip().splitlines()[0][:100] if reason.strip() and verdict != "passed" else ""
-            tr.write_line(sm.printable(f"[{entry['family'] or '-'}] {entry['case_id']}  {verdict.upper()}  {dur:.1f}s"
+            # workers finish cases of different DUTs in any order: their lines name the DUT and worker
+            where = f" {entry['dut']} on {facts['worker']}" if facts and entry.get("dut") else ""
+            tr.write_line(sm.printable(f"[{entry['family'] or '-'}] {entry['case_id']}{where}  {verdict.upper()}  {dur:.1f}s"
                                        + (f"  ({first})" if first else "")), **{_COLOURS[verdict]: True})
-    return result
 
 
 def _document(st: RunState, final: bool) -> dict:
@@ -293,6 +357,27 @@ def _write(st: RunState, final: bool = False) -> None:
         # Cases without --run-dir: the folder is made now, so their results are not lost.
         run_dir(st.config)
     sm.write_atomic(st.dir / "summary.json", _document(st, final))
+
+
+def _write_junit(config) -> None:
+    """junit.xml of the cases so far, rewritten (atomically) as each case ends, so a run killed
+    outright still leaves one; pytest's junitxml writes the final one at the end of the session.
+    (Under xdist the workers have no junit writer: the controller writes it at the end.)"""
+    from _pytest.junitxml import xml_key
+
+    xml = config.stash.get(xml_key, None)
+    if xml is None:
+        return
+    final = xml.logfile
+    partial = os.path.join(os.path.dirname(final), "." + os.path.basename(final) + ".partial")
+    try:
+        xml.logfile = partial
+        xml.pytest_sessionfinish()
+        os.replace(partial, final)
+    except OSError:
+        pass  # the final junit still comes at the end of the session
+    finally:
+        xml.logfile = final
 
 
 @pytest.hookimpl(trylast=True)

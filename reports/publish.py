@@ -40,10 +40,12 @@ def _index(pub: Published, data: dict) -> Path:
     entries = []
     for dut, html in pub.certificates.items():
         cases = [c for c in data["cases"] if str(c.get("dut") or "") == dut]
-        a = pf.assess(cases, pub.profile, dut, certificate.identity(data["run"], dut), data["run"])
+        ident = certificate.identity(data["run"], dut)
+        a = pf.assess(cases, pub.profile, dut, ident, data["run"])
         pub.verdicts[dut] = a.verdict
         pdf = pub.pdfs.get(dut)
         entries.append({"dut": dut, "verdict": a.verdict, "tone": a.tone, "totals": sm.totals(cases),
+                        "mutant": (ident or {}).get("test_mutant"),
                         "html": html.name, "pdf": pdf.name if pdf else None})
     from markupsafe import Markup
 
@@ -77,11 +79,12 @@ def publish(run_dir: str | Path, profile: str | Path | None = None, *, fresh: bo
         if pdf:
             from reports import chromium
 
-            # The printed copy unfolds every case; it is rendered from the same data and hash.
+            # The printed copy is the condensed document (every case's verdict, the failed
+            # verdicts of the cases that did not pass); rendered from the same data and hash.
             tmp = run_dir / f".print-{out.name}"
             try:
                 certificate.write_text_atomic(tmp, certificate.render(data, run_dir, dut, prof, h, notes,
-                                                                      all_open=True))
+                                                                      printed=True))
                 pub.pdfs[dut] = chromium.print_pdf(tmp, out.with_suffix(".pdf"))
             except chromium.ChromiumError as e:
                 pub.notes.append(f"{out.with_suffix('.pdf').name}: not written: {e}")

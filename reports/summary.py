@@ -14,6 +14,9 @@ The plugin adds "call_s" (the test body's time, without fixture setup/teardown).
 A failed case whose every FAIL verdict matches the findings registry (engine.findings)
 carries "known_findings": [{id, title, severity, layer, upstream, rules, clause}].
 Every verdict carries the layer whose behaviour it judges.
+A case taken down by a lab fault (fixtures/lab_faults.py) is an "error" whose reason starts
+with the fault's one line, and carries "fault": {headline, layer, side, restarts_lab,
+rebuilds_dut, detail, when}.
 """
 from __future__ import annotations
 

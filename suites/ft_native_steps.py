@@ -10,7 +10,7 @@ from lab.hostapd import BSSConfig
 from lab.network import KEY_A, KEY_B
 from suites.steps import PROFILE, R, connect, connect_first, observe, settle, wait_connected  # noqa: F401
 
-ROLES = ("a", "b")
+ROLES = ("a", "b", "c")  # a row names two APs, or three (a tour of the mobility domain)
 # Two FT APs whose R0KH/R1KH keys differ: neither can get PMK-R1 for the other's roams.
 KEYS_DIFFER = (BSSConfig(channel=1, bridge="br1", ft_psk_generate_local=False, ft_key=KEY_A),
                BSSConfig(channel=6, bridge="br2", ft_psk_generate_local=False, ft_key=KEY_B))
@@ -30,11 +30,10 @@ def roam_cmd(over_ds: bool, bssid: str) -> str:
 def start_aps(pool, configs: dict) -> list:
     """The row's reference APs ({role: BSSConfig}, role "a" first); roles the row does not
     use are stopped (a one-AP row must leave the DUT no other BSS of the ESS)."""
-    live = [pool.get(role, cfg) for role, cfg in configs.items()]
-    for role in ROLES:
+    for role in list(pool.aps):
         if role not in configs:
-            pool.drop(role)
-    return live
+            pool.drop(role)  # first: a radio the row does not use is free again
+    return [pool.get(role, cfg) for role, cfg in configs.items()]
 
 
 def status_fact(dut) -> dict:

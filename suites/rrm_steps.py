@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from engine.frames import build as fb
+from engine.frames.build import Tlv
 from lab.daemon import DaemonError, EventTimeout
 from lab.network import LAB_FREQS
 from suites.steps import R, settle
@@ -55,11 +57,13 @@ def sub(sid: int, body: bytes) -> bytes:
     return bytes([sid, len(body)]) + body
 
 
-def send_beacon_request(record, ap, dut, hexreq: str, timeout: float = 10) -> int:
-    """Send the request, wait for the DUT's answer (or its silence), return the dialog token."""
+def send_beacon_request(record, ap, dut, hexreq: str, timeout: float = 10, req_mode: int | None = None) -> int:
+    """Send the request, wait for the DUT's answer (or its silence), return the dialog token.
+    req_mode: the Measurement Request Mode octet (9.4.2.20), when not 0."""
     mm = ap.mark()
     with record.step("send beacon request"):
-        token = int(ap.ctrl_ok(f"REQ_BEACON {dut.mac} {hexreq}").strip())
+        mode = f"req_mode={req_mode:02x} " if req_mode else ""
+        token = int(ap.ctrl_ok(f"REQ_BEACON {dut.mac} {mode}{hexreq}").strip())
     with record.step("observe"):
         try:
             ap.wait_event(rf"BEACON-RESP-RX {dut.mac} {token} ", timeout, since=mm)
@@ -69,8 +73,9 @@ def send_beacon_request(record, ap, dut, hexreq: str, timeout: float = 10) -> in
     return token
 
 
-def scan_lab(dut) -> None:
-    dut.scan(LAB_FREQS)
+def scan_lab(dut, also=()) -> None:
+    """Scan the lab's channels (and the frequencies `also` names, e.g. a 5 GHz AP's)."""
+    dut.scan(tuple(LAB_FREQS) + tuple(also))
 
 
 def connect_steady(dut, profile, settle_s: float = 1.0) -> str:
@@ -99,3 +104,60 @@ def table_of(dut) -> frozenset[str] | None:
         if m:
             out.add(m[1])
     return frozenset(out)
+
+
+# ---- beacon requests built field by field (engine/frames/build.py) ------------------------
+
+def _subelement(name: str, *args) -> Tlv:
+    """One Beacon request subelement (Table 9-106) from a row's symbolic entry."""
+    if name == "ssid":  # text, or "" for the wildcard SSID
+        return fb.ssid(args[0])
+    if name == "ssid_octets":  # n octets of "a": an SSID of any length, the invalid ones too
+        return fb.ssid(b"a" * args[0])
+    if name == "reporting":
+        return fb.beacon_reporting(args[0], args[1])
+    if name == "detail":
+        return fb.reporting_detail(args[0])
+    if name == "request":
+        return fb.request(args[0])
+    if name == "acr":
+        return fb.ap_channel_report(args[0], args[1])
+    if name == "last":
+        return fb.last_beacon_report_indication(bool(args[0]))
+    if name == "vendor":
+        return fb.vendor_specific(bytes.fromhex(args[0]), args[1].encode())
+    if name in ("unknown", "raw"):  # a reserved subelement ID, or a known one with a wrong body
+        return Tlv(args[0], bytes.fromhex(args[1]), f"subelement {args[0]}")
+    raise ValueError(f"unknown Beacon request subelement {name!r} in a case row")
+
+
+def beacon_subelements(entries) -> list[Tlv]:
+    """A row's subelements: entries [name, *args] or [name, *args, {fault}], where the fault
+    is {"zero_length": True} or {"truncated": k} (only the first k encoded octets sent)."""
+    out = []
+    for entry in entries:
+        entry = list(entry)
+        fault = entry.pop() if entry and isinstance(entry[-1], dict) else {}
+        t = _subelement(*entry)
+        if fault.get("zero_length"):
+            t = t.zero_length()
+        if "truncated" in fault:
+            t = t.truncated(fault["truncated"])
+        out.append(t)
+    return out
+
+
+def send_injected_request(record, ap, dut, action_body: bytes, token: int, timeout: float = 10) -> int:
+    """Send a whole Radio Measurement Request built by engine/frames/build.py from the AP
+    (MGMT_TX: for frames REQ_BEACON cannot make), wait for the DUT's beacon report or its
+    silence, return the dialog token."""
+    mm = ap.mark()
+    with record.step("send radio measurement request (injected)"):
+        ap.send_action(dut.mac, action_body)
+    with record.step("observe"):
+        try:
+            ap.wait_event(rf"BEACON-RESP-RX {dut.mac} {token} ", timeout, since=mm)
+            settle(1.5)
+        except EventTimeout:
+            pass
+    return token

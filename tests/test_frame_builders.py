@@ -306,3 +306,23 @@ def test_action_frame_header_layout():
     assert f[4:10] == bytes.fromhex("020000000100") and f[10:16] == bytes.fromhex("020000000000")
     assert f[16:22] == bytes.fromhex("020000000900") and f[22:24] == struct.pack("<H", 0x10)
     assert f[24:] == b"\x0a\x07"
+
+
+def test_measurement_pause_before_a_beacon_request_matches_tshark(tmp_path):
+    """A Measurement Request element of type 255 (Measurement Pause, Pause Time in 10 TU,
+    9.4.2.20) then a Beacon request, in one Radio Measurement Request (9.6.6.2)."""
+    pause = fb.measurement_pause(token=1, pause_time=10)
+    assert pause.encode() == bytes([38, 5, 1, 0, 255]) + struct.pack("<H", 10)
+    fields = fb.beacon_request_fields(op_class=81, channel=255, mode=fb.BEACON_ACTIVE, duration=50,
+                                      subelements=[fb.ap_channel_report(81, [1, 6, 11])])
+    # the Beacon request fields are what beacon_measurement wraps after token, mode and type
+    meas = fb.beacon_measurement(token=2, op_class=81, channel=255, mode=fb.BEACON_ACTIVE, duration=50,
+                                 subelements=[fb.ap_channel_report(81, [1, 6, 11])])
+    assert meas.encode()[5:] == fields
+    assert fields == bytes([81, 255]) + struct.pack("<HH", 0, 50) + bytes([1]) + b"\xff" * 6 + bytes([51, 4, 81, 1, 6, 11])
+    body = fb.radio_measurement_request(dialog_token=200, measurements=[pause, meas])
+    (d,) = dissect(tmp_path, frame(body))
+    assert errors(d) == []
+    assert ints(d, "wlan.tag.number") == [38, 38]
+    assert ints(d, "wlan.measure.req.token") == [1, 2]
+    assert ints(d, "wlan.measure.req.reqtype") == [255, 5]

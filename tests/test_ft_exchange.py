@@ -224,6 +224,50 @@ def test_initial_association_without_m4_fails_4way():
     assert v["FT-INIT-4WAY"].status == FAIL and v["FT-INIT-4WAY"].observed == "messages 1, 2, 3"
 
 
+def test_temporary_refusal_then_association_judges_the_second_only():
+    """Status 30 (9.4.1.9, rejected temporarily) is the AP's PMF SA Query wait, not the STA's
+    doing; the association the STA makes after it is judged as usual. Any other refusal fails."""
+    fs = _initial_then_roam()
+    refused = [(0.15, assoc_req(STA, TARGET, SSID_EL + rsne(4) + mde())),
+               (0.151, assoc_resp(STA, TARGET, 30, el(56, bytes([3]) + (1000).to_bytes(4, "little"))))]
+    a = find_exchanges(frames([(fs[0].t, fs[0].raw)] + refused + [(f.t, f.raw) for f in fs[1:]]), SECRETS)
+    first, second = a.initial
+    v1 = {x.rule: x for x in first.verdicts}
+    assert v1["FT-INIT-ASSOC"].status == INFO and v1["FT-INIT-ASSOC"].layer == "reference AP"
+    assert {x.rule: x for x in second.verdicts}["FT-INIT-ASSOC"].status == PASS
+    other = find_exchanges(frames([(0.15, refused[0][1]), (0.151, assoc_resp(STA, TARGET, 17, b""))]), SECRETS)
+    assert {x.rule: x for x in other.initial[0].verdicts}["FT-INIT-ASSOC"].status == FAIL
+
+
+def test_association_request_sent_again_before_an_answer_judges_the_repeat():
+    fs = _initial_then_roam()
+    first = (0.19, assoc_req(STA, TARGET, SSID_EL + rsne(4) + mde()))  # no answer to this one
+    a = find_exchanges(frames([(fs[0].t, fs[0].raw), first] + [(f.t, f.raw) for f in fs[1:]]), SECRETS)
+    lost, kept = a.initial
+    assert lost.repeated_by == 2 and lost.response is None
+    v = {x.rule: x for x in lost.verdicts}
+    assert v["FT-INIT-ASSOC"].status == INFO
+    assert {x.rule: x.status for x in kept.verdicts}["FT-INIT-4WAY"] == PASS
+    # without a repeat, a missing answer still fails
+    alone = find_exchanges(frames([first]), SECRETS)
+    v = {x.rule: x for x in alone.initial[0].verdicts}["FT-INIT-ASSOC"]
+    assert v.status == FAIL and v.layer == "reference AP"  # the missing answer is the AP's
+
+
+def test_4way_started_again_by_the_ap_judges_the_handshake_that_completes():
+    """Messages 1, 2 and a lost 3, then the AP starts over with a new ANonce (12.7.6.2)."""
+    fs = _initial_then_roam()
+    other_anonce = bytes(32)
+    aborted = [(0.2015, eapol_data(STA, TARGET, eapol_key(M1_INFO, other_anonce), from_ap=True)),
+               (0.2016, eapol_data(STA, TARGET, eapol_key(M2_INFO, bytes(range(32))), from_ap=False))]
+    seq = [(f.t, f.raw) for f in fs[:3]] + aborted + [(f.t, f.raw) for f in fs[3:]]
+    a = find_exchanges(frames(seq), SECRETS)
+    (i,) = a.initial
+    assert len(a.handshakes) == 2 and i.handshake is a.handshakes[1] and i.handshake.complete
+    v = {x.rule: x.status for x in i.verdicts}
+    assert v["FT-INIT-4WAY"] == PASS and v["FT-INIT-M2-MIC"] == PASS
+
+
 def test_malformed_ft_frames_become_findings():
     fs = _roam()
     fs[4].raw = fs[4].raw[:-5]  # reassoc response: FTE runs past the end

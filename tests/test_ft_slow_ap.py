@@ -39,3 +39,25 @@ def test_a_normal_ft_roam_has_no_lab_fault():
     _, vs = judge_folder(DATA / "SMOKE-02-linux-wpas")
     assert not [v for v in vs if v.layer == "lab"]
     assert not [v for v in vs if v.status == "fail"]
+
+
+def test_a_sta_that_gave_up_after_three_unanswered_tries_is_the_aps_fault():
+    """Recorded on the loaded virtual lab (FT-20, 5 GHz VHT80): mac80211 sent its FT
+    Authentication three times (frames 306, 310, 316, same SNonce) and gave up; hostapd's first
+    answer came 919 ms after the first. No reassociation followed: the reference AP's doing."""
+    _, vs = judge_folder(DATA / "FT-20-sta-gave-up")
+    fails = {v.rule: v for v in vs if v.status == "fail"}
+    seq = fails["FT-SEQUENCE"]
+    assert seq.layer == "reference AP" and "frames 306, 310, 316" in seq.message and "gave up" in seq.message
+    assert fails["ROAM-COMPLETED"].layer == "reference AP" and "FT-SEQUENCE" in fails["ROAM-COMPLETED"].message
+    # left: the kernel's link drop inside the roam (LINUX-MAC80211-CARRIER-DROP)
+    assert {(v.rule, v.layer) for v in vs if v.status == "fail" and v.layer != "reference AP"} == \
+        {("IND-6", "kernel/driver")}
+
+
+def test_two_tries_are_not_giving_up(monkeypatch):
+    from engine.ft import checks
+    monkeypatch.setattr(checks, "GIVE_UP_TRIES", 4)  # the recording has three tries
+    _, vs = judge_folder(DATA / "FT-20-sta-gave-up")
+    seq = next(v for v in vs if v.rule == "FT-SEQUENCE" and v.status == "fail")
+    assert seq.layer == "supplicant"

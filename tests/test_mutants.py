@@ -18,7 +18,7 @@ def test_the_catalogue_is_broad():
     kinds = {m.kind for m in CATALOGUE}
     assert len(CATALOGUE) >= 25 and kinds == {"frame", "air", "trace"}
     ind_rules = {m.rule for m in CATALOGUE if m.kind == "trace"}
-    assert {"IND-1", "IND-2", "IND-3", "IND-5", "IND-6", "IND-7"} <= ind_rules
+    assert {"IND-1", "IND-2", "IND-3", "IND-4", "IND-5", "IND-6", "IND-7", "IND-8", "IND-9"} <= ind_rules
     assert len({m.id for m in CATALOGUE}) == len(CATALOGUE)
 
 

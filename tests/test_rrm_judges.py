@@ -182,3 +182,120 @@ def test_no_request_to_an_ap_without_neighbor_report_capability():
     asked = air(beacon_frame(AP1, b"roamcert-nonr", bytes([0x72, 0, 0, 0, 0])), nr_request(1))
     st = statuses(run(evidence("rrm.neighbor_report_unsupported", {}, facts, refusal, nonr), asked))
     assert st["NR-AP-CAPS"] == [FAIL] and st["NR-NOT-SENT"] == [FAIL]
+
+
+# ---- beacon requests in table mode (rrm.beacon, BCN-TABLE-ALL) ------------------------------
+
+def rm_request(dialog: int, meas_body: bytes) -> bytes:
+    """Radio Measurement Request (9.6.6.2: Category 5, Action 0, Dialog Token, Number of
+    Repetitions) with one Measurement Request element (9.4.2.20: token, mode, type 5)."""
+    return mgmt(13, STA, AP1, AP1, bytes([5, 0, dialog, 0, 0]) + el(38, bytes([1, 0, 5]) + meas_body))
+
+
+def table_request(subs: bytes = b"") -> bytes:
+    """Beacon request fields (9.4.2.20.7): op class 81, channel 0, Randomization Interval 0,
+    Duration 0, Measurement Mode 2 (table), wildcard BSSID; then subelements."""
+    return bytes([81, 0]) + (0).to_bytes(2, "little") + (0).to_bytes(2, "little") + bytes([2]) + bytes([0xFF] * 6) + subs
+
+
+def rm_report(dialog: int, reports: list[bytes]) -> bytes:
+    """Radio Measurement Report (9.6.6.3: Category 5, Action 1, Dialog Token) with
+    Measurement Report elements (9.4.2.21: token, report mode, type 5, report)."""
+    return mgmt(13, AP1, STA, AP1, bytes([5, 1, dialog]) + b"".join(reports))
+
+
+def beacon_report_element(report_mode: int, bssid: str | None = None, channel: int = 1) -> bytes:
+    """A Measurement Report element of type Beacon; with a BSSID, the Beacon report fields
+    (9.4.2.21.7): op class, channel, actual start time (8), duration (2), reported frame
+    information, RCPI, RSNI, BSSID, antenna ID, parent TSF (4); detail 0, no subelements."""
+    rep = b""
+    if bssid is not None:
+        rep = bytes([81, channel]) + bytes(8) + (0).to_bytes(2, "little") + bytes([0, 100, 0]) + m(bssid) \
+            + bytes([0]) + bytes(4)
+    return el(39, bytes([1, report_mode, 5]) + rep)
+
+
+def table_evidence(scan_table):
+    return evidence("rrm.beacon", {"mode": 2}, {"serving": "a", "token": 7, "ap_mark": 0, "scan_table": scan_table},
+                    lines=[], aps={"a": ap("a", AP1, SSID, 1), "b": ap("b", AP2, SSID, 6)})
+
+
+BEACONS = (beacon_frame(AP1, SSID, bytes(5)), beacon_frame(AP2, SSID, bytes(5)))
+DETAIL0 = el(2, bytes([0]))  # Reporting Detail 0 (9.4.2.20.7): no frame body to compare
+
+
+def test_table_mode_incapable_answer_to_a_reporting_condition_is_no_table_to_compare():
+    # Beacon Reporting subelement (id 1): condition 1, threshold 2 - incapable is a lawful answer
+    a = air(*BEACONS, rm_request(7, table_request(el(1, bytes([1, 2])))), rm_report(7, [beacon_report_element(0x02)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-MODE"] == [PASS]
+    assert st["BCN-TABLE-ALL"] == [INFO]
+    assert FAIL not in [s for v in st.values() for s in v]
+
+
+def test_table_mode_silence_to_a_malformed_request_is_no_table_to_compare():
+    # a zero-length Reporting Detail subelement: malformed, silence is acceptable
+    a = air(*BEACONS, rm_request(7, table_request(el(2, b""))))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-PRESENT"] == [PASS] and st["BCN-TABLE-ALL"] == [INFO]
+
+
+def test_table_mode_report_missing_a_stored_bss_still_fails():
+    a = air(*BEACONS, rm_request(7, table_request(DETAIL0)), rm_report(7, [beacon_report_element(0, AP1, 1)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-TABLE-ALL"] == [FAIL]
+    both = air(*BEACONS, rm_request(7, table_request(DETAIL0)),
+               rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    assert statuses(run(table_evidence([AP1, AP2]), both))["BCN-TABLE-ALL"] == [PASS]
+
+
+def test_request_lost_by_the_capture_is_the_labs_when_hostapd_saw_it_acked():
+    """The DUT's report is on the air but the request is not: with hostapd's
+    BEACON-REQ-TX-STATUS ack=1 for that token the capture lost the frame (lab); without it
+    the reference AP did not send it."""
+    a = air(*BEACONS, rm_report(7, [beacon_report_element(0, AP1, 1)]))
+    sent = ap("a", AP1, SSID, 1)
+    sent.ap_events = [(100.0, f"<3>BEACON-REQ-TX-STATUS {STA} 7 ack=1")]
+    ev = evidence("rrm.beacon", {"mode": 2}, {"serving": "a", "token": 7, "ap_mark": 0, "scan_table": None},
+                  lines=[], aps={"a": sent, "b": ap("b", AP2, SSID, 6)})
+    (v,) = [v for v in run(ev, a).verdicts if v.rule == "BCN-REQUEST-SENT"]
+    assert v.status == FAIL and v.layer == "lab" and "capture lost it" in v.message
+    (w,) = [v for v in run(table_evidence(None), a).verdicts if v.rule == "BCN-REQUEST-SENT"]
+    assert w.status == FAIL and w.layer == REFERENCE_AP
+
+
+def test_beacon_request_after_a_measurement_pause_is_found_and_judged():
+    """A Measurement Pause element (type 255, Pause Time 10 x 10 TU) before the Beacon request
+    in one Radio Measurement Request: the request is still read and the report judged."""
+    pause = el(38, bytes([1, 0, 255]) + (10).to_bytes(2, "little"))
+    beacon_req = el(38, bytes([2, 0, 5]) + table_request(DETAIL0))
+    frame = mgmt(13, STA, AP1, AP1, bytes([5, 0, 7, 0, 0]) + pause + beacon_req)
+    a = air(*BEACONS, frame, rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    st = statuses(run(table_evidence([AP1, AP2]), a))
+    assert st["BCN-REQUEST-SENT"] == [PASS] and st["BCN-TABLE-ALL"] == [PASS]
+
+
+def test_an_ap_without_a_beacon_in_the_capture_is_the_labs_gap_not_a_crash():
+    """AP2 answered probes but the capture holds none of its Beacons: the case is judged,
+    the gap is a FAIL of the lab, the DUT's report of AP2 is judged for its BSSID only."""
+    a = air(BEACONS[0], rm_request(7, table_request(DETAIL0)),
+            rm_report(7, [beacon_report_element(0, AP1, 1), beacon_report_element(0, AP2, 6)]))
+    j = run(table_evidence([AP1, AP2]), a)
+    (gap,) = [v for v in j.verdicts if v.rule == "BCN-GROUND-TRUTH"]
+    # detail 0: no body to judge, so the gap costs nothing and is only noted
+    assert gap.status == INFO and gap.layer == "lab" and AP2 in gap.observed
+    st = statuses(j)
+    assert st["BCN-TABLE-ALL"] == [PASS] and FAIL not in st["BCN-BSSID-MAY"]
+    assert not [v for v in j.verdicts if v.status == FAIL]
+
+
+def test_a_reported_body_without_ground_truth_fails_on_the_lab():
+    """A detail-2 report of AP2 carries a frame body (subelement 1: fixed fields and an SSID
+    element) but the capture has no Beacon of AP2: the lab fails, the DUT is not blamed."""
+    body = bytes(8) + (100).to_bytes(2, "little") + (0x1011).to_bytes(2, "little") + el(0, SSID)
+    rep = el(39, bytes([1, 0, 5]) + bytes([81, 6]) + bytes(8) + bytes(2) + bytes([0, 100, 0]) + m(AP2)
+             + bytes([0]) + bytes(4) + el(1, body))
+    a = air(BEACONS[0], rm_request(7, table_request()), rm_report(7, [rep]))
+    j = run(table_evidence([AP2]), a)
+    fails = [v for v in j.verdicts if v.status == FAIL]
+    assert [(v.rule, v.layer) for v in fails] == [("BCN-GROUND-TRUTH", "lab")], [v.describe() for v in fails]

@@ -15,7 +15,7 @@ and only its methods break it -
 Builders here: the management action frame header (9.3.3.2), BSS Transition Management
 Request (9.6.13.9) with Neighbor Report elements (9.4.2.36) as its candidate list, and
 Radio Measurement Request (9.6.6.2) carrying Measurement Request elements (9.4.2.20) of
-type Beacon (9.4.2.20.7) and their subelements.
+type Beacon (9.4.2.20.7) and their subelements, or of type Measurement Pause.
 """
 from __future__ import annotations
 
@@ -350,11 +350,31 @@ def beacon_measurement(token: int = 1, op_class: int = 81, channel: int = 0,
                        randomization_interval: int = 0, request_mode=(),
                        subelements: Iterable[Tlv] = ()) -> Tlv:
     """A Measurement Request element (9.4.2.20) of type Beacon (9.4.2.20.7)."""
-    body = BEACON_REQUEST.encode(dict(
-        op_class=op_class, channel=channel, randomization_interval=randomization_interval,
-        duration=duration, mode=mode, bssid=bssid, subelements=list(subelements)))
+    body = beacon_request_fields(op_class, channel, mode, bssid, duration, randomization_interval, subelements)
     return MEASUREMENT_REQUEST(token=token, request_mode=request_mode,
                                measurement_type=MEASUREMENT_BEACON, request=body)
+
+
+# Measurement Pause request (Measurement Type 255, 9.4.2.20): Pause Time in units of 10 TU.
+# It delays the measurement that follows it in the same Radio Measurement Request frame.
+MEASUREMENT_PAUSE = 255
+PAUSE_REQUEST = Layout("Measurement Pause request", (UInt("pause_time", size=2), Elements("subelements")))
+
+
+def measurement_pause(token: int = 1, pause_time: int = 10, subelements: Iterable[Tlv] = ()) -> Tlv:
+    """A Measurement Request element (9.4.2.20) of type Measurement Pause: pause_time x 10 TU."""
+    body = PAUSE_REQUEST.encode(dict(pause_time=pause_time, subelements=list(subelements)))
+    return MEASUREMENT_REQUEST(token=token, request_mode=(), measurement_type=MEASUREMENT_PAUSE, request=body)
+
+
+def beacon_request_fields(op_class: int = 81, channel: int = 0, mode: int = BEACON_TABLE,
+                          bssid: str = BROADCAST, duration: int = 0, randomization_interval: int = 0,
+                          subelements: Iterable[Tlv] = ()) -> bytes:
+    """The Beacon request's own fields and subelements (9.4.2.20.7), without the Measurement
+    Request element around them: what hostapd's REQ_BEACON takes as its hex argument."""
+    return BEACON_REQUEST.encode(dict(
+        op_class=op_class, channel=channel, randomization_interval=randomization_interval,
+        duration=duration, mode=mode, bssid=bssid, subelements=list(subelements)))
 
 
 RM_REQUEST_FRAME = Layout("Radio Measurement Request", (

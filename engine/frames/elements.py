@@ -168,7 +168,8 @@ def fast_transition(body: bytes, mic_len: int = 16) -> FastTransition:
 
 @dataclass(frozen=True)
 class TimeoutInterval:
-    """TIE (9.4.2.49): type 1 reassociation deadline, 2 key lifetime, 3 comeback time."""
+    """TIE (IEEE 802.11-2020 9.4.2.48; 9.4.2.49 in 802.11-2016): type 1 reassociation deadline
+    (TUs), 2 key lifetime (seconds), 3 association comeback time (TUs)."""
     type: int
     value: int
 

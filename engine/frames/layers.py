@@ -141,7 +141,7 @@ class Dot11EltFTE(Dot11Elt):
 
 
 class Dot11EltTimeoutInterval(Dot11Elt):
-    """TIE, id 56 (9.4.2.49)."""
+    """TIE, id 56 (IEEE 802.11-2020 9.4.2.48; 9.4.2.49 in 802.11-2016)."""
     name = "802.11 Timeout Interval"
     match_subclass = True
     fields_desc = [ByteField("ID", 56), ByteField("len", None),

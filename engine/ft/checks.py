@@ -147,7 +147,31 @@ def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
         v.append(Verdict("FT-LATENCY", cl("13.5.1"), INFO,
                          "time from the first FT frame to the Reassociation Response",
                          f"{x.latency_us} us", ev(start.index, rs.index)))
+    v += _reassoc_answered_too_late(x)
     return _slow_ap(x, v)
+
+
+def _reassoc_answered_too_late(x: FTExchange) -> list[Verdict]:
+    """The reference AP answered the Reassociation Request only after the STA had given up:
+    the STA sent it GIVE_UP_TRIES times (each at least MIN_RESEND_S after the one before), the
+    first Reassociation Response came later than MIN_RESEND_S after the last, and the STA's
+    next management frame started over (an Authentication or (Re)Association Request) instead
+    of using it. Nothing is said when that did not happen (a FAIL here names the reference AP,
+    with the frames)."""
+    tries, rs = x.reassoc_tries, x.reassoc_resp
+    if len(tries) < GIVE_UP_TRIES or rs is None or x.restarted_at is None:
+        return []  # the STA used the answer (or nothing shows it started over)
+    if any(b.t - a.t < MIN_RESEND_S for a, b in zip(tries, tries[1:])) or rs.t < tries[-1].t + MIN_RESEND_S:
+        return []
+    why = (f"{SLOW_AP}: the STA sent its Reassociation Request {len(tries)} times (frames "
+           f"{', '.join(str(m.index) for m in tries)}) and gave up; the AP's first answer (frame {rs.index}) came "
+           f"{round((rs.t - tries[0].t) * 1000)} ms after the first request and {round((rs.t - tries[-1].t) * 1000)} ms "
+           f"after the last, and the STA started over (frame {x.restarted_at}): the reference AP was too slow for "
+           f"the STA's association timeout (a loaded lab host)")
+    return [check("FT-REASSOC-TIMELY", cl(CL_REASSOC), False,
+                  "a Reassociation Response while the STA still waits for it",
+                  f"first answer {round((rs.t - tries[-1].t) * 1000)} ms after the STA's last try",
+                  ev(*(m.index for m in tries), rs.index, x.restarted_at), why, layer=REFERENCE_AP)]
 
 
 def _slow_ap(x: FTExchange, v: list[Verdict]) -> list[Verdict]:
@@ -160,6 +184,9 @@ def _slow_ap(x: FTExchange, v: list[Verdict]) -> list[Verdict]:
     treat the repeat as the same request. Only when the repeat went out before the first
     answer arrived, and not sooner than MIN_RESEND_S after the first request: a STA that
     resends early is judged as it is."""
+    gave_up = _sta_gave_up(x, v)
+    if gave_up is not None:
+        return gave_up
     old, first, second = x.repeats, x.response, x.second_response
     if old is None or first is None or second is None or first.fte is None or second.fte is None \
             or x.reassoc_req is None or x.reassoc_req.fte is None or old.request is None:
@@ -183,7 +210,39 @@ def _slow_ap(x: FTExchange, v: list[Verdict]) -> list[Verdict]:
     return out
 
 
+REFUSED_TEMPORARILY = 30  # Status Code (9.4.1.9): association request rejected temporarily
 SLOW_AP = "reference AP too slow"  # how the diagnosis starts (engine/judges reads it)
+GIVE_UP_TRIES = 3  # mac80211 sends an authentication at most 3 times (IEEE80211_AUTH_MAX_TRIES)
+
+
+def _sta_gave_up(x: FTExchange, v: list[Verdict]) -> list[Verdict] | None:
+    """Not the DUT's doing either: the STA sent its FT Authentication GIVE_UP_TRIES times (same
+    SNonce, each at least MIN_RESEND_S after the one before) with no answer before its last
+    try's timeout, and the AP's first answer came only after that: the STA had given up, so no
+    reassociation follows. The missing messages are the reference AP's (too slow for the STA's
+    authentication timeout, a loaded lab host). A STA that resends early or answers is judged
+    as it is."""
+    chain = []
+    e = x
+    while e is not None and e.request is not None:
+        chain.append(e.request)
+        e = e.repeats
+    chain.reverse()
+    first = x.response
+    if len(chain) < GIVE_UP_TRIES or first is None or x.reassoc_req is not None:
+        return None
+    if any(b.t - a.t < MIN_RESEND_S for a, b in zip(chain, chain[1:])):
+        return None
+    if first.t < chain[-1].t + MIN_RESEND_S:
+        return None
+    why = (f"{SLOW_AP}: the STA sent its FT Authentication {len(chain)} times with the same SNonce (frames "
+           f"{', '.join(str(m.index) for m in chain)}) and gave up; the AP's first answer (frame {first.index}) came "
+           f"{round((first.t - chain[0].t) * 1000)} ms after the first request and "
+           f"{round((first.t - chain[-1].t) * 1000)} ms after the last: the reference AP was too slow for the "
+           f"STA's authentication timeout (a loaded lab host)")
+    return [replace(verdict, layer=REFERENCE_AP, message="; ".join(m for m in (verdict.message, why) if m))
+            if verdict.status == FAIL and verdict.layer == DUT and verdict.rule in ("FT-SEQUENCE",) + SLOW_AP_RULES
+            else verdict for verdict in v]
 MIN_RESEND_S = 0.09  # mac80211's authentication timeout with TX status is HZ/10 (100 ms)
 
 
@@ -235,9 +294,24 @@ def _judge_mic(x, m: _Msg, n: int, attr: str, keys, req, rsp) -> list[Verdict]:
 def judge_initial(a: InitialFTAssociation, secrets: Secrets | None) -> list[Verdict]:
     v: list[Verdict] = []
     rq, rs, h = a.request, a.response, a.handshake
-    if rs is None:
+    if rs is None and a.repeated_by is not None:
+        v.append(Verdict("FT-INIT-ASSOC", cl(CL_INIT), INFO, "an Association Response",
+                         f"none before the STA sent its request again (frame {a.repeated_by})",
+                         ev(rq.index, a.repeated_by), "the repeated request is the association judged"))
+        return v
+    if rs is None:  # the answer is the AP's to send
         v.append(check("FT-INIT-ASSOC", cl(CL_INIT), False, "an Association Response",
-                       "none", ev(rq.index)))
+                       "none", ev(rq.index), "the AP sent no answer the capture shows", layer=REFERENCE_AP))
+        return v
+    if rs.status == REFUSED_TEMPORARILY:
+        # The AP's own PMF procedure: it still holds a protected association for this STA (one
+        # the STA left without a frame on the air), so it refuses for now and checks that one
+        # with an SA Query; the STA comes back after the comeback time as a new association.
+        v.append(Verdict("FT-INIT-ASSOC", cl(CL_INIT, "9.4.1.9"), INFO, "status 0",
+                         f"status {rs.status} (rejected temporarily; try again later)", ev(rs.index),
+                         "the AP's temporary refusal while it checks an earlier protected association "
+                         "(SA Query): not judged against the STA; its next association is judged",
+                         layer=REFERENCE_AP))
         return v
     v.append(check("FT-INIT-ASSOC", cl(CL_INIT), rs.status == 0, "status 0",
                    f"status {rs.status}", ev(rs.index)))

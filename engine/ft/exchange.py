@@ -112,6 +112,10 @@ class _Finder:
             if mde is not None:
                 self.beacons.setdefault(f.addr3, []).append((index, mde))
             return
+        if st in (fr.AUTH, fr.ASSOC_REQ, fr.REASSOC_REQ):
+            done = self.after.get(f.addr2)
+            if done is not None and done.restarted_at is None and f.addr2 != f.addr3:
+                done.restarted_at = index
         if st == fr.AUTH:
             alg, seq, status = fr.u16(body, 0), fr.u16(body, 2), fr.u16(body, 4)
             if alg != fr.FT_AUTH_ALG:
@@ -163,6 +167,7 @@ class _Finder:
             if x.current is None and len(body) >= 10:
                 x.current = _mac(body[4:10])
             x.reassoc_req = _elements_of(f, index, t)
+            x.reassoc_tries.append(x.reassoc_req)
             return
         if st == fr.REASSOC_RESP:
             x = self.open.get(f.addr1)
@@ -179,6 +184,9 @@ class _Finder:
             m = _elements_of(f, index, t)
             if m.mde is not None and m.rsne is not None and set(m.rsne.akms) & fr.FT_AKMS:
                 self._check_elems(index, f)
+                prev = self.init_open.get(f.addr2)
+                if prev is not None and prev.ap == f.addr1 and prev.response is None:
+                    prev.repeated_by = index
                 a = InitialFTAssociation(sta=f.addr2, ap=f.addr1, request=m)
                 self.init_open[a.sta] = a
                 self.out.initial.append(a)
@@ -215,11 +223,15 @@ class _Finder:
             h.anonce = k.nonce
         elif msg == 2:
             h.snonce, h.m2 = k.nonce, k
+        elif msg == 3 and h.m3 is None:
+            h.m3 = k
         x = self.after.get(sta)
         if x is not None and x.target == ap:
             x.eapol_after.append(index)
         a = self.init_open.get(sta)
-        if a is not None and a.ap == ap and a.handshake is None:
+        if a is not None and a.ap == ap and (a.handshake is None or not a.handshake.complete and h.complete):
+            # the AP may start the 4-way again (message 1 anew after its retransmissions ran out):
+            # the handshake that completes is the association's
             a.handshake = h
 
     # -- judging --------------------------------------------------------------

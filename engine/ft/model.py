@@ -17,6 +17,7 @@ class Handshake:
     anonce: bytes | None = None
     snonce: bytes | None = None
     m2: fr.EapolKey | None = None
+    m3: fr.EapolKey | None = None  # its Key Data is wrapped with the KEK (12.7.2)
 
     @property
     def complete(self) -> bool:
@@ -57,6 +58,11 @@ class FTExchange:
     # repeats. The AP may answer both, each with its own ANonce.
     repeats: "FTExchange | None" = None
     second_response: _Msg | None = None  # the AP's answer to the repeated request, when it answered both
+    # every Reassociation Request of the exchange (a STA sends it again when no answer comes)
+    reassoc_tries: list[_Msg] = field(default_factory=list)
+    # the STA's first Authentication or (Re)Association Request to any AP after the
+    # Reassociation Response: it started over instead of using the reassociation
+    restarted_at: int | None = None
     findings: list[Verdict] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     pmkr1name_ok: bool | None = None
@@ -125,6 +131,9 @@ class InitialFTAssociation:
     verdicts: list[Verdict] = field(default_factory=list)
     pmkr1name_ok: bool | None = None
     m2_mic_ok: bool | None = None
+    # the STA sent its Association Request again before any answer came (the AP answered late
+    # or not at all): the later request is the association that counts
+    repeated_by: int | None = None
 
     def to_dict(self) -> dict:
         return {"sta": self.sta, "ap": self.ap, "request": self.request.index,

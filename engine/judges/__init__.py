@@ -105,7 +105,8 @@ def _coverage(ev: CaseEvidence, air: Air, j: CaseJudgement) -> None:
 
 # Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
 # repeat or data-plane round that failed with it, a rule the scenario then could not exercise.
-_CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCHANGE", "FT-TARGET")
+_CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCHANGE", "FT-TARGET",
+                 "FT-BTM-BY-FT", "FT-BTM-JOINED", "FT-TOUR-EVERY-AP", "FT-NO-4WAY-TARGET")
 
 
 def _lab_fault_consequences(j: CaseJudgement) -> None:
@@ -114,16 +115,16 @@ def _lab_fault_consequences(j: CaseJudgement) -> None:
     outcomes that follow are its too, said so with the frames that show it. Only as many
     failed roam outcomes as there were such faults: another roam that failed is judged as it is."""
     causes = [v for v in j.verdicts if v.status == "fail" and v.layer == REFERENCE_AP
-              and v.rule == "FT-REASSOC-STATUS" and SLOW_AP in v.message]
+              and v.rule in ("FT-REASSOC-STATUS", "FT-SEQUENCE", "FT-REASSOC-TIMELY") and SLOW_AP in v.message]
     if not causes:
         return
     outcomes = [v for v in j.verdicts if v.status == "fail" and v.layer == DUT
                 and (v.rule.startswith(_CONSEQUENCES) or v.rule.endswith("-JUDGED"))]
-    per_roam = [v for v in outcomes if v.rule.startswith(("DP-ROAM-", "ROAM-COMPLETED"))]
+    per_roam = [v for v in outcomes if v.rule.startswith(("DP-ROAM-", "ROAM-COMPLETED", "FT-BTM-JOINED"))]
     if len(per_roam) > len(causes):
         return  # more roams failed than the AP's fault explains: judge them as they are
-    note = "follows from the reference AP's fault judged in FT-REASSOC-STATUS (" + \
-        "; ".join(", ".join(c.evidence) for c in causes) + ")"
+    note = "follows from the reference AP's fault judged in " + \
+        "; ".join(f"{c.rule} ({', '.join(c.evidence)})" for c in causes)
     j.verdicts = [dataclasses.replace(v, layer=REFERENCE_AP, message="; ".join(m for m in (v.message, note) if m))
                   if any(v is o for o in outcomes) else v for v in j.verdicts]
 

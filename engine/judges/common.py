@@ -46,15 +46,33 @@ def judge_ft_roam(j, air: Air, dut: DutView, over_ds: bool | None, target: APVie
                 "an FT exchange by the DUT", f"{len(mine)} exchange(s)"))
     for x in mine:
         if over_ds is not None:
-            j.add(check("FT-METHOD", f"{R} 13.5/13.6", x.over_ds == over_ds,
+            method = ft_method(air, x)
+            j.add(check("FT-METHOD", f"{R} 13.5/13.6", method == over_ds,
                         "over the DS" if over_ds else "over the air",
-                        "over the DS" if x.over_ds else "over the air"))
+                        "over the DS" + (" (FT Action frames protected: PMF)" if x.over_ds is None else "")
+                        if method else "over the air" if method is False else "neither seen"))
         if target is not None:
             j.add(check("FT-TARGET", f"{R} 13.8.4", x.target == target.bssid, target.bssid, x.target))
         if x.latency_us is not None:
             j.metrics.setdefault("ft_latency_us", []).append(x.latency_us)
     j.add(ft.verdicts())
     return ft, mine
+
+
+def ft_method(air: Air, x) -> bool | None:
+    """Over the DS (True) or over the air (False) for one FT exchange. With PMF the FT Action
+    frames of an over-the-DS exchange are protected, so the finder sees only the
+    reassociation (x.over_ds None): a protected Action frame from the STA to the AP it is
+    leaving, within the second before its Reassociation Request, is then the FT Request."""
+    if x.over_ds is not None:
+        return x.over_ds
+    rq = x.reassoc_req
+    if rq is None or x.current is None:
+        return None
+    for f in air.of_kind("protected_action"):
+        if f.src == x.sta and f.dst == x.current and rq.t - 1.0 <= f.t < rq.t:
+            return True
+    return None
 
 
 def scan_view(aps, rssi: int = -30) -> list[candidates.ScanEntry]:

@@ -1,6 +1,8 @@
 """The 802.11r (FT-PSK) cases' judges: the initial mobility domain association, one FT roam
-(over the air or over the DS), repeated roams, a target in another mobility domain, FT over
-the DS where the MDE forbids it, an R0KH/R1KH key mismatch, and ping loss across roams.
+(over the air or over the DS, with the row's PMF and reassociation-deadline checks), repeated
+roams (and a tour of three APs), a target in another mobility domain, FT over the DS where the
+MDE forbids it, an R0KH/R1KH key mismatch, a target that cannot pull PMK-R1, FT after a BTM
+request, and ping loss across roams.
 
 Each reads only its evidence: the facts the scenario recorded (times, marks, command
 replies, the supplicant's STATUS at the end, ping results), the DUT's events and
@@ -12,11 +14,14 @@ import dataclasses
 from engine.air import Air
 from engine.clauses import rule
 from engine.evidence import CaseEvidence
+from engine.ft import frame as ft_frame
 from engine.ft.exchange import find_exchanges
+from engine.ft.transition import MFPC, announced_deadline, deadline_verdicts, pmf_verdicts, refusal_verdicts, rsne_of
 from engine.ies import split
 from engine.indications import Observation
 from engine.judges import judge
-from engine.judges.common import R, judge_ft_roam, roam_timeline, secrets
+from engine.judges.bss_transition import final_bssid
+from engine.judges.common import R, judge_btm, judge_ft_roam, roam_timeline, secrets
 from engine.judges.roaming import (roam_commands, DS_CLAUSE, MD_CLAUSE, auth_algorithm, indication_rules, latency_summary,
                                    mde_of_beacon, sent_by, state_of)
 from engine.outage import DutPacket, OutageError, decompose, unanswered_runs
@@ -53,6 +58,10 @@ def initial_association(ev: CaseEvidence, air: Air, j) -> None:
     j.add(ft.verdicts())
     j.add(check("CONNECTED", f"{R} 13.4", bssid in {ap.bssid for ap in ev.aps.values()},
                 "connected to a lab AP", bssid))
+    if ev.params.get("pmf"):  # the AP requires MFP: the STA's Association Request advertises MFPC
+        for i in mine:
+            idx, r = beacon_rsne(air, i.ap)
+            j.add(pmf_verdicts(i.request, r, idx, initial=True))
     indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-3",))
 
 
@@ -69,8 +78,48 @@ def one_roam(ev: CaseEvidence, air: Air, j) -> None:
                 "no 4-way handshake with the target", f"{len(hs)} handshake(s)"))
     lat = mine[0].latency_us if mine else None
     j.metrics["ft_latency"] = latency_summary([x.latency_us for x in mine if x.latency_us])
+    transition_checks(j, air, ev, dut, mine, ft)
     indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-2", "IND-6", "IND-7"))
     roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"], {"ft": lat} if lat else None)
+
+
+def beacon_rsne(air: Air, bssid: str):
+    """(frame index, RSNE) of the last beacon of bssid that carries one."""
+    out = (None, None)
+    for f in air.of_kind("beacon"):
+        if f.addr3 == bssid.lower():
+            r = rsne_of(f.raw)
+            if r is not None:
+                out = (f.index, r)
+    return out
+
+
+def transition_checks(j, air: Air, ev: CaseEvidence, dut, mine, ft) -> None:
+    """The row's further FT duties: the reassociation deadline (params reassociation_deadline),
+    management frame protection (params pmf): MFPC toward a target that requires MFP, and FT
+    Action frames only protected once the association uses PMF."""
+    p = ev.params
+    if p.get("reassociation_deadline"):
+        for x in mine:
+            first = x._msgs()[0].t if x._msgs() else float("inf")
+            before = [a for a in ft.initial if a.sta == dut.mac and a.request.t < first and a.handshake is not None
+                      and a.handshake.complete]
+            announced = announced_deadline(before[-1], secrets(ev.profile)) if before else (None, None)
+            j.add(deadline_verdicts(x, announced))
+    if p.get("pmf"):
+        for x in mine:
+            idx, r = beacon_rsne(air, x.target)
+            j.add(pmf_verdicts(x.reassoc_req, r, idx))
+        # with PMF in use every FT Action frame is a robust management frame: none goes out in clear
+        plain = sent_by(air, dut.mac, ev.facts.get("t0", 0), "ft_action_req", "ft_action_confirm")
+        idx, cur_rsne = beacon_rsne(air, ev.ap("cur").bssid)
+        if cur_rsne is not None and cur_rsne.capabilities is not None and cur_rsne.capabilities & MFPC:
+            j.add(check("FT-PMF-ACTION-PROTECTED", PMF_ACTION_CLAUSE, not plain,
+                        "no unprotected FT Action frame from the DUT (PMF in use: FT is a robust Action category)",
+                        f"{len(plain)} unprotected FT Action frame(s)", tuple(f"frame {f.index}" for f in plain)))
+
+
+PMF_ACTION_CLAUSE = f"{R} 9.4.1.11 (Action field: the Category values table marks Fast BSS Transition robust)"
 
 
 @judge("ft.repeated_roams")
@@ -80,14 +129,22 @@ def repeated_roams(ev: CaseEvidence, air: Air, j) -> None:
     n, done, fails = ev.params["rounds"], ev.facts["succeeded"], ev.facts["failures"]
     j.add(check("FT-REPEAT", f"{R} 13.5.2", done == n and not fails,
                 f"{n} successful roams, no failure", f"{done} succeeded; " + ("; ".join(fails) or "no failure")))
-    ft, mine = judge_ft_roam(j, air, dut, False, None, ev.profile)
+    ft, mine = judge_ft_roam(j, air, dut, bool(ev.params.get("over_ds")), None, ev.profile)
     ok = [x for x in mine if x.reassoc_status == 0 and x.ok]
+    if len(ev.aps) > 2:  # a tour of every AP of the mobility domain, each reached by FT
+        every = {ap.bssid for ap in ev.aps.values()}
+        reached = {x.target for x in ok}
+        j.add(check("FT-TOUR-EVERY-AP", f"{R} 13.5.1, 13.3", reached == every,
+                    f"a successful FT roam into each of the {len(every)} APs of the mobility domain",
+                    f"reached {sorted(reached)}; never {sorted(every - reached)}" if every - reached
+                    else f"reached all {len(every)}"))
     j.add(check("FT-REPEAT-EXCHANGES", f"{R} 13.5.2, 13.8.4, 13.8.5", len(ok) == n,
                 f"{n} FT exchanges that pass every check", f"{len(ok)} of {len(mine)}"))
     hs = [h for h in ft.handshakes if h.sta == dut.mac]
     j.add(check("FT-REPEAT-NO-4WAY", f"{R} 13.5.1", len(hs) == 1,
                 "one 4-way handshake (the initial association) and none after any roam",
                 f"{len(hs)} handshake(s)"))
+    transition_checks(j, air, ev, dut, mine, ft)
     lats = [x.latency_us for x in mine if x.latency_us]
     j.metrics["ft_latency"] = latency_summary(lats)
     j.attach_json("ft-latencies-us", lats)
@@ -308,3 +365,102 @@ def ping_loss(ev: CaseEvidence, air: Air, j) -> None:
     j.attach_json("air-gaps", air_gaps(air, dut.mac, mine))
     indication_rules(j, dut, commands=roam_commands(ev), focus=("IND-6",))
     roam_timeline(j, air, dut, first_cur, first_other, ev.title, ev.facts["t0"])
+
+
+@judge("ft.pull_failure")
+def pull_failure(ev: CaseEvidence, air: Air, j) -> None:
+    """A commanded FT roam to a target that cannot get PMK-R1 (no R0KH it knows): the target
+    refuses message 2 (hostapd: status 53 INVALID_PMKID). The DUT sends no reassociation on
+    that refusal, and ends connected to the ESS: it keeps its link (over the DS), or, having
+    left it, comes back by a full authentication (an initial mobility domain association with
+    its 4-way handshake) or by an FT roam to an AP that holds its keys. hostap's roam(...,
+    fail_test=True) accepts both a kept link and a disconnection after a failed FT roam."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    t0, reply, status = ev.facts["t0"], ev.facts["command_reply"], ev.facts["status"]
+    over_ds = bool(ev.params.get("over_ds"))
+    ft = find_exchanges(air.frames, secrets(ev.profile))
+    j.attach_json("ft-analysis", ft.to_dict())
+    j.add(check("ROAM-ACCEPTED", f"{R} 13.5.1", reply.startswith("OK"), "OK", reply.strip(), layer=STIMULUS))
+    tried = [x for x in ft.exchanges if x.sta == dut.mac and x.target == other.bssid and x._msgs()
+             and x._msgs()[0].t >= t0]
+    j.add(check("FT-PULL-ATTEMPT", f"{R} {'13.5.4' if over_ds else '13.5.2'}", bool(tried),
+                f"an FT {'Request' if over_ds else 'Authentication'} to the target (the command's roam)",
+                f"{len(tried)} exchange(s)", tuple(f"frame {x._msgs()[0].index}" for x in tried)))
+    answered = [x for x in tried if x.response is not None]
+    refused = [x for x in answered if x.response.status != 0]
+    # the scenario: the target has no R0KH for the DUT's PMK-R0 holder, so it must refuse
+    j.add(check("FT-PULL-TARGET-REFUSES", f"{R} 13.8.3, 9.4.1.9", not answered or bool(refused),
+                "the target refuses (non-zero status) or does not answer: it cannot get PMK-R1",
+                "; ".join(f"status {x.response.status}" for x in answered) or "no answer",
+                tuple(f"frame {x.response.index}" for x in answered), layer=REFERENCE_AP))
+    for x in tried:
+        j.add(refusal_verdicts(x))
+    joined = [x for x in tried if x.reassoc_status == 0]
+    j.add(check("FT-PULL-NO-FT-JOIN", f"{R} 13.5.1, 12.7.1.7", not joined,
+                "no successful FT reassociation with the target (it has no PMK-R1)",
+                f"{len(joined)} successful", tuple(f"frame {x.reassoc_resp.index}" for x in joined),
+                layer=REFERENCE_AP))
+    # after the refusal: kept link, or a way back that authenticates in full (or FT where keys exist)
+    t_ref = max((x.response.t for x in refused), default=t0)
+    left = sent_by(air, dut.mac, t_ref, "auth", "assoc_req", "reassoc_req")
+    back_initial = [a for a in ft.initial if a.sta == dut.mac and a.request.t >= t_ref]
+    back_ft = [x for x in ft.exchanges if x.sta == dut.mac and x.reassoc_req is not None
+               and x.reassoc_req.t >= t_ref and x.reassoc_status == 0 and x.target != other.bssid]
+    j.attach_json("after-refusal", {"frames_sent": [f.index for f in left],
+                                    "initial_md_associations": [a.to_dict() for a in back_initial],
+                                    "ft_roams": [x.to_dict() for x in back_ft]})
+    ends = status.get("wpa_state") == "COMPLETED" and status.get("bssid") in {ap.bssid for ap in ev.aps.values()}
+    j.add(check("FT-PULL-CONNECTED", rule("IND-8").clause, ends,
+                "COMPLETED with an AP of the ESS at the end (kept link, or a fallback that completed)",
+                state_of(status)))
+    if back_initial:
+        good = [a for a in back_initial if a.response is not None and a.response.status == 0
+                and a.handshake is not None and a.handshake.complete]
+        j.add(check("FT-PULL-FALLBACK-FULL", f"{R} 13.4, 12.7.6", bool(good),
+                    "the fallback is a full authentication: an initial mobility domain association "
+                    "whose 4-way handshake completes",
+                    "; ".join(f"{a.ap}: status {a.response.status if a.response else None}, 4-way "
+                              f"{sorted(a.handshake.messages) if a.handshake else 'none'}" for a in back_initial),
+                    tuple(f"frame {a.request.index}" for a in back_initial)))
+        j.add([v for a in back_initial for v in a.verdicts])
+    elif back_ft:
+        j.add(Verdict("FT-PULL-FALLBACK-FULL", f"{R} 13.5.1", INFO,
+                      "a full authentication, or FT to an AP that holds the keys",
+                      f"FT roam(s) to {sorted({x.target for x in back_ft})} after the refusal",
+                      tuple(f"frame {x.reassoc_resp.index}" for x in back_ft)))
+        j.add([v for x in back_ft for v in x.findings + x.verdicts])
+    else:
+        j.add(Verdict("FT-PULL-FALLBACK-FULL", f"{R} 13.5.1", INFO,
+                      "a full authentication if the DUT left its BSS",
+                      "no new association after the refusal: the DUT kept its link"))
+    indication_rules(j, dut, commands=roam_commands(ev), candidates_by_roam={0: [other.bssid]},
+                     observation=Observation(observed_until=ev.facts["t_end"]))
+    roam_timeline(j, air, dut, cur, other, ev.title, t0)
+
+
+@judge("ft.btm_roam")
+def btm_roam(ev: CaseEvidence, air: Air, j) -> None:
+    """The current AP sends a BTM request whose preferred candidate is another AP of the
+    mobility domain; the DUT answers (11.24.7.4) and makes the transition by FT: an FT
+    exchange with the target that passes every check, with no 4-way handshake after it."""
+    dut, cur, other = ev.dut, ev.ap("cur"), ev.ap("other")
+    joined = final_bssid(dut, ev.facts["dut_mark"], cur.bssid)
+    judge_btm(j, air, dut, cur, list(ev.aps.values()), ev.profile, joined=joined,
+              dialog_token=ev.facts["token"])
+    ft, mine = judge_ft_roam(j, air, dut, None, None, ev.profile)
+    to_target = [x for x in mine if x.target == other.bssid and x.reassoc_status == 0]
+    j.add(check("FT-BTM-BY-FT", MD_CLAUSE + ", 11.24.7.4", bool(to_target),
+                f"the transition to the BTM target {other.bssid} made by FT (the target is in the DUT's "
+                f"mobility domain and the DUT associated with the FT AKM)",
+                "; ".join(f"FT to {x.target} ({'DS' if x.over_ds else 'air'}), reassociation status "
+                          f"{x.reassoc_status}" for x in mine) or "no FT exchange",
+                tuple(f"frame {x._msgs()[0].index}" for x in mine if x._msgs())))
+    hs = [h for h in ft.handshakes if h.sta == dut.mac and h.ap == other.bssid]
+    j.add(check("FT-NO-4WAY-TARGET", f"{R} 13.5.1", not hs, "no 4-way handshake with the target",
+                f"{len(hs)} handshake(s)"))
+    j.add(check("FT-BTM-JOINED", f"{R} 11.24.7.4", joined == other.bssid,
+                f"connected to the BTM target {other.bssid} at the end (the DUT's events)",
+                f"connected to {joined}" if joined else "still with (or back to) the current AP, or not connected"))
+    j.metrics["ft_latency"] = latency_summary([x.latency_us for x in to_target if x.latency_us])
+    indication_rules(j, dut, focus=("IND-2", "IND-7"))
+    roam_timeline(j, air, dut, cur, other, ev.title, ev.facts["t0"])

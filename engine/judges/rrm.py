@@ -200,6 +200,15 @@ def beacon_request(ev: CaseEvidence, air: Air, j) -> None:
         want = set(pred.may)
         got = {r.bssid for r in reports
                if (r.mode & ~beacon.REPORT_LATE) == 0 and r.bssid not in ("", "00:00:00:00:00:00")}
+        declined = [r for r in reports if (r.mode & ~beacon.REPORT_LATE) != 0]
+        if pred.malformed or pred.silence_ok or (declined and not got):
+            # Silence (malformed request) or a refused/incapable answer carries no table:
+            # BCN-PRESENT and BCN-MODE judge those; there is no table to compare.
+            j.add(Verdict("BCN-TABLE-ALL", f"{R} 11.10.9.3", INFO,
+                          f"one report per stored BSS the filters let through: {sorted(want)}",
+                          "no measurement: " + ("the request is malformed" if pred.malformed
+                                                else f"{len(declined)} refused/incapable report(s)")))
+            return
         j.add(check("BCN-TABLE-ALL", f"{R} 11.10.9.3", got == want,
                     f"one report per stored BSS the filters let through: {sorted(want)}", f"{sorted(got)}"))
 

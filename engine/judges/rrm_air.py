@@ -7,7 +7,7 @@ from engine.air import Air, ap_events
 from engine.caps import caps_from_assoc
 from engine.frames import convert
 from engine.frames.elements import EID_MEAS_REQ, EID_RM_CAPS
-from engine.verdict import REFERENCE_AP, check
+from engine.verdict import FAIL, INFO, LAB, REFERENCE_AP, Verdict, check
 
 R = "IEEE 802.11-2020"
 
@@ -50,8 +50,10 @@ def sta_caps(air: Air, sta: str):
 
 def beacon_exchange(air: Air, dut, token: int):
     """The request frame to the DUT with this dialog token, and the DUT's reports to it."""
-    rq = [(f, r) for f in air.of_kind("rm_beacon_request") if f.dst == dut.mac
-          for r in [convert.beacon_request_from(f.raw)] if r.dialog_token == token]
+    # "rm_request": a frame whose first Measurement Request is not a Beacon request (e.g. a
+    # Measurement Pause before it) may still carry one
+    rq = [(f, r) for f in air.of_kind("rm_beacon_request", "rm_request") if f.dst == dut.mac
+          for r in convert.beacon_requests_from(f.raw)[:1] if r.dialog_token == token]
     reps = []
     for f in air.of_kind("rm_beacon_report", "rm_report"):
         if f.src != dut.mac:
@@ -67,14 +69,31 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
     """The oracle's prediction from the request on the air and the air's ground truth,
     then its field-by-field validation of the DUT's reports on the air."""
     rq, reps = beacon_exchange(air, dut, token)
+    # hostapd's own word that the DUT acknowledged the request: then a request missing from
+    # the capture is the capture's loss (the lab's), not the reference AP's silence
+    acked = [text for _, text in ap.events()[since:]
+             if f"BEACON-REQ-TX-STATUS {dut.mac} {token} ack=1" in text]
     j.add(check("BCN-REQUEST-SENT", f"{R} 11.10.9.3", len(rq) >= 1,
                 f"the AP's beacon request (dialog token {token}) on the air", f"{len(rq)} frame(s)",
-                layer=REFERENCE_AP))
+                layer=LAB if acked and not rq else REFERENCE_AP,
+                message=("hostapd reports the request acknowledged by the DUT (" + acked[0].strip() +
+                         "): the capture lost it, so the reports cannot be judged") if acked and not rq else ""))
     if not rq:
         return None, []
     rq_f, req = rq[0]
     reports = [r for _, r in reps]
-    pred = beacon.predict(req, air.truth(aps), dut_view)
+    truth = air.truth(aps)
+    unseen = sorted(a.bssid for a in truth if not a.beacon_body)
+    if unseen:
+        # Only a reported frame body needs the Beacon as ground truth; the BSSID sets need
+        # only the AP's presence, which the lab knows without the capture.
+        bodies = sorted({r.bssid for r in reports if r.bssid in unseen and r.frame_body})
+        j.add(Verdict("BCN-GROUND-TRUTH", f"{R} 11.10.9.3", FAIL if bodies else INFO,
+                      "a Beacon of every AP on the air in the capture", f"none of {unseen}", (),
+                      (f"the capture lost them; the frame bodies reported for {bodies} cannot be judged"
+                       if bodies else "the capture lost them; no report carries a body of theirs to judge, "
+                       "their BSSIDs and channels are judged"), layer=LAB))
+    pred = beacon.predict(req, truth, dut_view)
     j.attach_json("beacon-exchange", {
         "request": repr(req), "request_frame": rq_f.index,
         "report_frames": sorted({f.index for f, _ in reps}),
