@@ -370,8 +370,9 @@ class Lab:
         # air every radio's Beacons fall due at the same TBTT. libpcap's ring has one slot per
         # frame of the snapshot length (256 KiB with -s 0), so the default 2 MiB buffer holds
         # 8 frames: a ninth at the same instant was lost (an 8-BSS radio beside three APs
-        # left no Beacon of the three in the capture). 16 MiB holds 64.
-        buf = ["-B", "16384"] if iface == "hwsim0" else ["-B", "4096"]
+        # left no Beacon of the three in the capture). 16 MiB holds 64. A sniffer radio
+        # hears the same bursts on its channel.
+        buf = ["-B", "16384"] if iface == "hwsim0" or iface in self.sniffer else ["-B", "4096"]
         self.agent.call("spawn", name=name, stream=True,
                         argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
                               "-w", vm])
