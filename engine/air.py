@@ -1,5 +1,6 @@
 """The air of one case, as the judges read it: frames from the capture with their kinds,
-the air's ground truth per AP, and the APs' decoded hostapd events. No verdicts here."""
+the air's ground truth per AP, the channels the capture covered, and the APs' decoded
+hostapd events. No verdicts here."""
 from __future__ import annotations
 
 from engine import capture, hostapd_events
@@ -10,11 +11,17 @@ from engine.models import AirBSS
 
 
 class Air:
-    """The frames of one case's capture, read once."""
+    """The frames of one case's capture, read once.
 
-    def __init__(self, path=None, frames=None, problems=()):
+    channels: the frequencies (MHz) the capture listened on, or None when it heard every
+    channel (mac80211_hwsim's hwsim0 sees the whole simulated medium). A sniffer of monitor
+    radios hears only the channels its radios are tuned to: a frame on another channel went
+    by unseen, so its absence from the capture proves nothing (engine/judges: coverage)."""
+
+    def __init__(self, path=None, frames=None, problems=(), channels=None):
         """From a capture file (path), or from frames already read (frames)."""
         self.path = path
+        self.channels = frozenset(channels) if channels is not None else None
         if frames is None:
             reader = capture.open_capture(str(path))
             frames, problems = list(reader), list(reader.problems)
@@ -78,6 +85,22 @@ class Air:
             if f.t >= t and sta.lower() in (f.src, f.dst):
                 return f
         return None
+
+
+def capture_channels(capture: dict | None) -> frozenset[int] | None:
+    """The channels (MHz) a case's capture covered, from the evidence's "capture" record
+    (written by the lab's capture, fixtures/plugin.py `air`): {"source": "hwsim0"} hears
+    every channel (None); {"source": "sniffer", "radios": {"wlan5": 2412, ...}} hears the
+    radios' frequencies. No record (a case recorded before sniffers existed) is hwsim0's."""
+    if not capture or capture.get("source") == "hwsim0":
+        return None
+    if capture.get("source") != "sniffer" or not isinstance(capture.get("radios"), dict):
+        raise ValueError(f"capture record {capture!r}: expected source hwsim0, or sniffer with radios "
+                         "{radio: MHz}")
+    try:
+        return frozenset(int(f) for f in capture["radios"].values())
+    except (TypeError, ValueError):
+        raise ValueError(f"capture record {capture!r}: a radio's frequency is not a number of MHz") from None
 
 
 def ap_events(ap, name: str, since: int = 0):

@@ -59,6 +59,16 @@ def check(rule: str, clause: str, cond: bool, expected: str, observed: str,
     return Verdict(rule, clause, PASS if cond else FAIL, expected, observed, tuple(evidence), message, layer)
 
 
+# The verdict engine.judges adds when the case's capture missed a channel of its APs: the
+# case is then inconclusive (neither passed nor failed), see engine/judges/__init__.py.
+COVERAGE_RULE = "AIR-COVERAGE"
+
+
+def inconclusive(verdicts) -> Verdict | None:
+    """The AIR-COVERAGE verdict of a case judged from a capture that missed a channel."""
+    return next((v for v in verdicts if v.rule == COVERAGE_RULE), None)
+
+
 def failures(verdicts) -> list[Verdict]:
     return [v for v in verdicts if v.status == FAIL]
 

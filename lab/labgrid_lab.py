@@ -123,6 +123,7 @@ class LabgridLab:
         self.mount_proc: subprocess.Popen | None = None
         self.boot_seconds: float | None = None
         self.follows: dict[str, subprocess.Popen] = {}
+        self.sniffer: list[str] = []  # the lab host's monitor radios, from the place (sniffer_radios)
 
     def boot(self) -> AgentClient:
         t0 = time.monotonic()
@@ -132,6 +133,7 @@ class LabgridLab:
         try:
             self.host = SshHost.from_resource(self.place.find("NetworkService", self.host_name),
                                               self.ssh_key, self.known_hosts)
+            self.sniffer = sniffer_radios(self.place.resources)
             self.host.start_master()
             self.host.run(f"mkdir -p {self.results_remote} && cat > {self.remote_dir}/agent.py",
                           input=AGENT.read_bytes())
@@ -255,6 +257,7 @@ class LabgridLab:
     def info(self) -> dict:
         return {"kind": self.kind, "place": self.place.label if self.place else None,
                 "lab_host": self.host.label if self.host else None,
+                "sniffer": list(self.sniffer) or None,
                 "kernel": (self.agent.info.get("uname") if self.agent else None),
                 "boot_s": round(self.boot_seconds, 2) if self.boot_seconds else None}
 
@@ -289,6 +292,29 @@ class LabgridLab:
         finally:
             if self.place:
                 self.place.release()
+
+
+SNIFFER_GROUP = "sniffer"
+
+
+def sniffer_radios(resources: list[Resource]) -> list[str]:
+    """The lab host's sniffer radios: the interface names of the NetworkInterface resources
+    (RemoteNetworkInterface once exported) in the place's `sniffer` group, in name order.
+    They must be radios of the lab host the place's NetworkService names: the agent there
+    puts them in monitor mode (lab/sniffer.py)."""
+    out = []
+    for r in sorted(resources, key=lambda r: r.name):
+        if r.group != SNIFFER_GROUP:
+            continue
+        if r.cls not in ("RemoteNetworkInterface", "NetworkInterface"):
+            raise LabgridError(f"{r.path}: the sniffer group holds NetworkInterface resources "
+                               f"(ifname: a monitor-capable radio of the lab host), not {r.cls}")
+        ifname = r.params.get("ifname")
+        if not ifname:
+            raise LabgridError(f"{r.path}: a sniffer NetworkInterface needs ifname (the radio's name)")
+        if ifname not in out:
+            out.append(ifname)
+    return out
 
 
 def _wait_or_kill(proc: subprocess.Popen, timeout: float) -> None:

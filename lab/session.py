@@ -13,6 +13,7 @@ from pathlib import Path
 from lab.client import AgentClient
 from lab.daemon import DaemonError, wait_until
 from lab.hostapd import BSSConfig, RefAP, bss_iface, radio_bssids, render_radio
+from lab.sniffer import SnifferError, capture_record, merge_pcaps, plan_channels
 from lab.wpas import SupplicantConfig, Supplicant
 
 
@@ -52,6 +53,10 @@ class Lab:
         self.bridges: set[str] = set()
         self.mirrors: dict[str, tuple[str, Path]] = {}
         self.country: str | None = None  # the regulatory domain ensure_country set
+        # Monitor-mode radios that capture the air where there is no hwsim0 (lab/sniffer.py):
+        # the carrier names them (a labgrid place's sniffer group); they carry no AP or DUT.
+        self.sniffer: list[str] = list(getattr(carrier, "sniffer", None) or ())
+        self.hwsim0 = False  # the lab has mac80211_hwsim's every-channel monitor interface
         self.n = 0
         # -d keeps every event the adapters parse and the FT key dumps (-K); -dd adds
         # message hexdumps that slow the daemons enough under TCG to cause retransmissions.
@@ -63,10 +68,32 @@ class Lab:
         out = self.agent.run(["iw", "dev"])["stdout"]
         for m in re.finditer(r"Interface (wlan\d+)\s+ifindex \d+\s+wdev \S+\s+addr ([0-9a-f:]{17})", out):
             self.macs[m.group(1)] = m.group(2)
-        self.free = sorted(self.macs, key=lambda x: int(x[4:]))
+        self.free = sorted((r for r in self.macs if r not in self.sniffer), key=lambda x: int(x[4:]))
         if not self.free:
             raise LabError("the lab has no wlan radios (is mac80211_hwsim loaded?)\n" + out)
-        self.agent.run(["ip", "link", "set", "hwsim0", "up"], check=False)
+        self.hwsim0 = self.agent.run(["ip", "link", "show", "hwsim0"], check=False)["rc"] == 0
+        if self.sniffer:
+            self._monitor_mode()
+        elif self.hwsim0:
+            self.agent.run(["ip", "link", "set", "hwsim0", "up"], check=False)
+
+    def _monitor_mode(self) -> None:
+        """Put the sniffer radios in monitor mode (tuned per case by start_air)."""
+        for radio in self.sniffer:
+            cmds = [["ip", "link", "set", radio, "down"], ["iw", "dev", radio, "set", "type", "monitor"],
+                    ["ip", "link", "set", radio, "up"]]
+            for argv in cmds:
+                r = self.agent.run(argv, check=False)
+                if r["rc"] != 0:
+                    raise LabError(f"sniffer radio {radio}: `{' '.join(argv)}` failed: "
+                                   f"{(r['stderr'] or r['stdout']).strip()} (does the lab host have {radio}, "
+                                   f"and does its driver support monitor mode? `iw list` shows it)")
+
+    def _managed_mode(self) -> None:
+        """Leave a shared lab host's sniffer radios as the run found them."""
+        for radio in self.sniffer:
+            self.agent.run(["ip", "link", "set", radio, "down"], check=False)
+            self.agent.run(["iw", "dev", radio, "set", "type", "managed"], check=False)
 
     def take_radio(self) -> str:
         if not self.free:
@@ -83,6 +110,9 @@ class Lab:
     def info(self) -> dict:
         d = dict(self.carrier.info()) if self.carrier else {}
         d["radios"] = len(self.macs)
+        d["air"] = self.air_source()  # what captures the air: hwsim0 or the sniffer radios
+        if self.sniffer:
+            d["sniffer"] = list(self.sniffer)
         for tool, argv in (("hostapd", ["hostapd", "-v"]), ("wpa_supplicant", ["wpa_supplicant", "-v"])):
             try:
                 r = self.agent.run(argv, check=False)
@@ -281,6 +311,8 @@ class Lab:
     def stop_all(self) -> None:
         for d in list(self.daemons.values()):
             self.stop(d)
+        if self.persistent and self.sniffer:
+            self._managed_mode()
         if self.persistent and self.bridges:
             # leave a shared lab host as the run found it (a veth goes with either end)
             self._del_links(self.bridges | {f"v{b}" for b in self.bridges if b != "br-ds"})
@@ -304,6 +336,24 @@ class Lab:
         from lab.linkwatch import LinkWatch
         return LinkWatch(self, iface, netns)
 
+    def air_source(self) -> str | None:
+        """What captures the air: "sniffer", "hwsim0", or None (the lab cannot capture it)."""
+        return "sniffer" if self.sniffer else "hwsim0" if self.hwsim0 else None
+
+    def start_air(self, rel: str, plan: tuple[int, ...] = ()) -> "Capture | SnifferCapture":
+        """The case's air capture into rel: hwsim0's, or the sniffer radios' tuned to the
+        running APs' channels, then the plan's (lab/sniffer.py). Its .record says which."""
+        if self.sniffer:
+            running = [d.freq for d in self.daemons.values() if isinstance(d, RefAP)]
+            tuning = plan_channels(running, plan, self.sniffer)
+            return SnifferCapture(self, rel, tuning)
+        if not self.hwsim0:
+            raise NoAirCapture("the lab has no air capture: no hwsim0 (mac80211_hwsim) on the lab host and no "
+                               "sniffer radio named (a labgrid place's `sniffer` group, docs/labs.md)")
+        cap = self.start_capture(rel)
+        cap.record = {"source": "hwsim0"}
+        return cap
+
     def start_capture(self, rel: str, iface: str = "hwsim0", netns: str | None = None) -> "Capture":
         """tcpdump to the results share. The default is the air (hwsim0, radiotap); a DUT's own
         interface (in its netns) gives its packets as its kernel sends and receives them,
@@ -320,8 +370,9 @@ class Lab:
         # air every radio's Beacons fall due at the same TBTT. libpcap's ring has one slot per
         # frame of the snapshot length (256 KiB with -s 0), so the default 2 MiB buffer holds
         # 8 frames: a ninth at the same instant was lost (an 8-BSS radio beside three APs
-        # left no Beacon of the three in the capture). 16 MiB holds 64.
-        buf = ["-B", "16384"] if iface == "hwsim0" else ["-B", "4096"]
+        # left no Beacon of the three in the capture). 16 MiB holds 64. A sniffer radio
+        # hears the same bursts on its channel.
+        buf = ["-B", "16384"] if iface == "hwsim0" or iface in self.sniffer else ["-B", "4096"]
         self.agent.call("spawn", name=name, stream=True,
                         argv=[*prefix, "tcpdump", "-i", iface, *buf, "--immediate-mode", "-U", "-s", "0", "-n",
                               "-w", vm])
@@ -335,11 +386,16 @@ class Lab:
         return cap
 
 
+class NoAirCapture(LabError):
+    """Neither hwsim0 nor a sniffer radio: cases that judge the air cannot run."""
+
+
 class Capture:
     def __init__(self, lab: Lab, name: str, path: Path):
         self.lab = lab
         self.name = name
         self.path = path
+        self.record: dict | None = None  # for the air: how it was captured (evidence "capture")
 
     stopped = False
     copy: tuple[str, str] | None = None  # (lab tmpfs path, share path) with a remote share
@@ -358,3 +414,54 @@ class Capture:
         except Exception as e:
             raise DaemonError(f"capture stop failed: {e}") from e
         return self.path
+
+
+class SnifferCapture:
+    """One tcpdump per sniffer radio, each tuned to its channel; stop() merges their pcaps
+    into the case's air.pcap (lab/sniffer.py)."""
+
+    def __init__(self, lab: Lab, rel: str, tuning: dict[str, int]):
+        self.lab = lab
+        self.tuning = tuning
+        self.record = capture_record(tuning)
+        self.path = lab.results_host / rel
+        self.parts: list[Capture] = []
+        stem = rel[:-5] if rel.endswith(".pcap") else rel
+        try:
+            for radio, freq in tuning.items():
+                if freq > 3000:
+                    lab.ensure_country(lab.country or BSSConfig.country)  # 5 GHz needs a regulatory domain
+                # Tuned while up, then down and up again: mac80211_hwsim went on delivering the
+                # previous channel's frames to a monitor radio retuned while up (its pcap had
+                # both channels' beacons, so the merged capture had every frame twice); after
+                # down and up it hears the new channel only. A real radio keeps its monitor
+                # channel over down and up too (mac80211's monitor_chandef).
+                for argv in (["iw", "dev", radio, "set", "freq", str(freq)], ["ip", "link", "set", radio, "down"],
+                             ["ip", "link", "set", radio, "up"], ["iw", "dev", radio, "info"]):
+                    r = lab.agent.run(argv, check=False)
+                    if r["rc"] != 0:
+                        raise LabError(f"sniffer radio {radio} cannot listen on {freq} MHz: `{' '.join(argv)}`: "
+                                       f"{(r['stderr'] or r['stdout']).strip()}")
+                if f"({freq} MHz)" not in r["stdout"]:
+                    raise LabError(f"sniffer radio {radio} was tuned to {freq} MHz but `iw dev {radio} info` "
+                                   f"says:\n{r['stdout']}")
+                self.parts.append(lab.start_capture(f"{stem}-{radio}.pcap", iface=radio))
+        except BaseException:
+            for cap in self.parts:
+                try:
+                    cap.stop()
+                except Exception:
+                    pass
+            raise
+
+    stopped = False
+
+    def stop(self) -> Path:
+        if self.stopped:
+            return self.path
+        self.stopped = True
+        paths = [cap.stop() for cap in self.parts]
+        try:
+            return merge_pcaps(paths, self.path)
+        except SnifferError as e:
+            raise DaemonError(f"sniffer capture: {e}") from e

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engine.air import Air
+from engine.air import Air, capture_channels
 from engine.evidence import CaseEvidence, EvidenceError
 from engine.judges import run
 from engine.verdict import Verdict
@@ -46,7 +46,11 @@ def load(folder: Path) -> tuple[CaseEvidence, Air | None]:
         path = folder / pcap
         if not path.is_file():
             raise EvidenceError(f"{folder}: the evidence names {pcap} but it is not there")
-        air = Air(path)
+        try:
+            channels = capture_channels(doc.get("capture"))
+        except ValueError as e:
+            raise EvidenceError(f"{folder}: {e}") from None
+        air = Air(path, channels=channels)
     return ev, air
 
 

@@ -11,8 +11,11 @@
   Debian's ser2net serving that pty over RFC 2217 with the same connector settings
   labgrid's exporter gives it, but bound to 127.0.0.1 (labgrid's exporter binds ser2net
   to every address, so the proof exports the port as a NetworkSerialPort instead);
-- a labgrid exporter exporting the lab host (NetworkService) and the serial port;
-- a place matching both.
+- a labgrid exporter exporting the lab host (NetworkService), the serial port, and two
+  of the VM's hwsim radios (wlan5, wlan6) as the `sniffer` group's NetworkInterfaces;
+- a place matching the lab host and the serial port (PLACE), and a place matching the lab
+  host and the sniffer radios (SNIFFER_PLACE: its air is captured by those radios in
+  monitor mode, lab/sniffer.py).
 
 `./roamcert run --lab labgrid` then reaches the lab only through the coordinator.
 """
@@ -32,6 +35,8 @@ from lab.vm import VirtualLab
 ROOT = Path(__file__).resolve().parent.parent
 LGVENV = Path(os.environ.get("ROAMCERT_LABGRID_VENV") or ROOT / ".venv-labgrid")
 PLACE = "roamcert-proof"
+SNIFFER_PLACE = "roamcert-proof-sniffer"
+SNIFFER_RADIOS = ("wlan5", "wlan6")  # the VM boots 7 hwsim radios; a smoke run uses 3 or 4
 
 
 def free_port() -> int:
@@ -141,26 +146,31 @@ class LabgridRig:
             "  NetworkSerialPort:\n"
             "    host: 127.0.0.1\n"
             f"    port: {self.ser2net_port}\n"
-            "    speed: 115200\n")
+            "    speed: 115200\n"
+            "sniffer:\n" + "".join(
+                f"  sniffer-{i + 1}:\n    cls: NetworkInterface\n    ifname: {radio}\n"
+                for i, radio in enumerate(SNIFFER_RADIOS)))
         self._spawn("exporter", [str(LGVENV / "bin" / "labgrid-exporter"), "-c", self.coordinator,
                                  "-n", "roamcert-proof", "--hostname", "127.0.0.1",
                                  str(self.dir / "exporter.yaml")])
         wait_until(lambda: self._alive("exporter") or
-                   self.client("resources", check=False).stdout.count("roamcert-proof/") >= 2,
-                   30, "the exporter's two resources")
+                   self.client("resources", check=False).stdout.count("roamcert-proof/") >= 2 + len(SNIFFER_RADIOS),
+                   30, "the exporter's resources")
         self.client("-p", PLACE, "create")
-        self.client("-p", PLACE, "add-match", "roamcert-proof/*/*")
+        self.client("-p", PLACE, "add-match", "roamcert-proof/labhost/*", "roamcert-proof/esp32-twin/*")
+        self.client("-p", SNIFFER_PLACE, "create")
+        self.client("-p", SNIFFER_PLACE, "add-match", "roamcert-proof/labhost/*", "roamcert-proof/sniffer/*")
 
-    def holder(self) -> str | None:
+    def holder(self, place: str = PLACE) -> str | None:
         """Who holds the place, as the coordinator says, or None."""
-        for line in self.client("-p", PLACE, "show").stdout.splitlines():
+        for line in self.client("-p", place, "show").stdout.splitlines():
             if line.strip().startswith("acquired:"):
                 v = line.split(":", 1)[1].strip()
                 return None if v == "None" else v
         return None
 
-    def run_args(self) -> list[str]:
-        return ["--lab", "labgrid", "--lg-coordinator", self.coordinator, "--lg-place", PLACE,
+    def run_args(self, place: str = PLACE) -> list[str]:
+        return ["--lab", "labgrid", "--lg-coordinator", self.coordinator, "--lg-place", place,
                 "--lg-ssh-key", str(self.key), "--lg-known-hosts", str(self.known_hosts)]
 
     def twin_dut(self) -> str:

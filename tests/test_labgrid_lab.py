@@ -25,7 +25,7 @@ from lab.esp32_twin import ROM_BANNER, SerialEndpoint
 from lab.labgrid_place import LabgridError, Place, PlaceBusy, acquire_first, parse_show
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from labgrid_rig import LGVENV, PLACE, LabgridRig, free_port, wait_until  # noqa: E402
+from labgrid_rig import LGVENV, PLACE, SNIFFER_PLACE, SNIFFER_RADIOS, LabgridRig, free_port, wait_until  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -319,16 +319,104 @@ def test_smoke_run_through_labgrid_and_a_second_job_is_refused(tmp_path):
         assert len(pcaps) == 8 and all(p.stat().st_size > 1000 for p in pcaps)
         assert "CTRL-EVENT-CONNECTED" in (run / "lab" / "daemons" / "dut-linux-wpas.log").read_text()
         # nothing of the run is left on the lab host
-        left = subprocess.run(["ssh", "-T", "-p", str(rig.ssh_port), "-i", str(rig.key), "-o", "BatchMode=yes",
-                               "-o", f"UserKnownHostsFile={rig.known_hosts}", "root@127.0.0.1",
-                               "ls -d /tmp/roamcert-[0-9]* 2>/dev/null; grep -c fuse.sshfs /proc/mounts; "
-                               "ip -o link show type bridge"],
-                              capture_output=True, text=True, timeout=60)
-        assert left.stdout.split() == ["0"], left.stdout
+        left = on_lab_host(rig, "ls -d /tmp/roamcert-[0-9]* 2>/dev/null; grep -c fuse.sshfs /proc/mounts; "
+                                "ip -o link show type bridge")
+        assert left.split() == ["0"], left
         # esptool through the same network serial port: no ROM bootloader behind the twin's UART
         # (esptool opened the port and sent its SYNC: nothing answered)
         with pytest.raises(DutError, match="could not reach an Espressif ROM bootloader on rfc2217://"
                                            "(.|\n)*No serial data received"):
             identify(f"rfc2217://127.0.0.1:{rig.ser2net_port}?ign_set_control", attempts=1)
+        sniffer_run_judges_as_hwsim0(rig, tmp_path)
     finally:
         rig.stop()
+
+
+def on_lab_host(rig: LabgridRig, command: str, binary: bool = False):
+    r = subprocess.run(["ssh", "-T", "-p", str(rig.ssh_port), "-i", str(rig.key), "-o", "BatchMode=yes",
+                        "-o", f"UserKnownHostsFile={rig.known_hosts}", "root@127.0.0.1", command],
+                       capture_output=True, text=not binary, timeout=60, stdin=subprocess.DEVNULL)
+    return r.stdout
+
+
+def sniffer_run_judges_as_hwsim0(rig: LabgridRig, tmp_path: Path) -> None:
+    """The smoke FT roam again, through the place whose sniffer group names two of the lab
+    host's radios: roamcert captures the air with those radios in monitor mode, tuned to the
+    two APs' channels, and never with hwsim0. The test itself captures hwsim0 on the lab
+    host meanwhile, as the witness: the sniffer heard every frame hwsim0 saw on its two
+    channels, and the judge gives, rule by rule, the same verdicts from either capture of
+    the same roam (whatever the roam's outcome on a loaded machine)."""
+    witness = "/tmp/roamcert-witness.pcap"
+    on_lab_host(rig, f"ip link set hwsim0 up; rm -f {witness}; "
+                     f"(tcpdump -i hwsim0 -U -s 0 -w {witness} </dev/null >/dev/null 2>&1 & echo $! > {witness}.pid)")
+    env = dict(os.environ, ROAMCERT_RUNS=str(tmp_path / "runs-sniffer"))
+    argv = [str(ROOT / "roamcert"), "run", *rig.run_args(SNIFFER_PLACE), "--dut", "linux-wpas",
+            "-m", "smoke", "-k", "SMOKE-02", "--keep-evidence"]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, env=env, cwd=ROOT, timeout=900,
+                           stdin=subprocess.DEVNULL)
+    finally:
+        on_lab_host(rig, f"kill $(cat {witness}.pid); sleep 1")
+    (tmp_path / "witness.pcap").write_bytes(on_lab_host(rig, f"cat {witness}; rm -f {witness} {witness}.pid",
+                                                        binary=True))
+    runs = list((tmp_path / "runs-sniffer").glob("2*"))
+    assert runs, (r.stdout + r.stderr)[-5000:]
+    summary = json.loads((runs[0] / "summary.json").read_text())
+    assert summary["run"]["lab"]["air"] == "sniffer" and summary["run"]["lab"]["sniffer"] == list(SNIFFER_RADIOS)
+    assert [c["case_id"] for c in summary["cases"]] == ["SMOKE-02"]
+    case = runs[0] / "cases" / "SMOKE-02-linux-wpas"
+    doc = json.loads((case / "evidence.json").read_text())
+    # serving AP on channel 1, target on channel 6, one radio each
+    assert {a["freq"] for a in doc["aps"].values()} == {2412, 2437}
+    assert doc["capture"] == {"source": "sniffer", "radios": dict(zip(SNIFFER_RADIOS, (2412, 2437)))}
+    assert not list(case.glob("air-*.pcap"))  # the radios' pcaps were merged into air.pcap
+    sniffer_capture_is_the_witness(case, tmp_path / "witness.pcap", summary["cases"][0].get("reason"))
+    assert rig.holder(SNIFFER_PLACE) is None
+    # the radios are managed again (a lab host is left as the run found it)
+    state = on_lab_host(rig, "iw dev " + " info; iw dev ".join(SNIFFER_RADIOS) + " info")
+    assert state.count("type managed") == len(SNIFFER_RADIOS), state
+
+
+def sniffer_capture_is_the_witness(case: Path, witness: Path, reason: str | None = None) -> None:
+    """The sniffer's air.pcap of a case against hwsim0's capture of the same time: the same
+    frames on the sniffer's channels, and the same verdicts from the case's evidence."""
+    from collections import Counter
+
+    from engine.air import Air
+    from engine.capture import open_capture
+    from engine.evidence import CaseEvidence
+    from engine.frames import classify
+    from engine.judges import run as judge
+
+    doc = json.loads((case / "evidence.json").read_text())
+    sniffed = list(open_capture(str(case / "air.pcap")))
+    assert {f.freq for f in sniffed} == {2412, 2437}
+    # The span compared: while every radio listened (their tcpdumps start and stop one after
+    # the other, a second or two apart under TCG), 10 ms in from either end (both captures
+    # are stamped by the lab host's clock, hwsim0 when a radio sends, a sniffer radio when
+    # it receives: the same frame microseconds apart).
+    lo = max(min(f.t for f in sniffed if f.freq == c) for c in (2412, 2437)) + 0.01
+    hi = min(max(f.t for f in sniffed if f.freq == c) for c in (2412, 2437)) - 0.01
+    assert hi - lo > 1.0, (lo, hi)
+    seen = [f for f in open_capture(str(witness)) if sniffed[0].t - 0.005 <= f.t <= sniffed[-1].t + 0.005]
+
+    # Frame by frame, but for what hwsim makes differ: hwsim0 also shows the ACKs hwsim
+    # simulates (no other radio receives them), and hwsim writes a beacon's or probe
+    # response's TSF timestamp per receiving radio, after hwsim0 got the frame.
+    def same(f):
+        kind, raw = classify(f.raw), f.raw
+        if kind in ("beacon", "probe_resp"):
+            raw = raw[:24] + bytes(8) + raw[32:]  # 9.4.1.10: the 8-octet Timestamp opens the body
+        return f.freq, raw
+
+    heard = Counter(same(f) for f in sniffed if lo < f.t < hi)
+    witnessed = Counter(same(f) for f in seen if lo < f.t < hi and f.freq in (2412, 2437)
+                        and classify(f.raw) != "control")
+    assert sum(heard.values()) > 50
+    assert heard == witnessed, (f"missed {sum((witnessed - heard).values())}, "
+                                f"extra {sum((heard - witnessed).values())}")
+    # the case's evidence judged from the witness's frames gives the run's verdicts
+    recorded = [(v["rule"], v["status"], v["layer"]) for v in json.loads((case / "verdicts.json").read_text())]
+    from_hwsim0 = [(v.rule, v.status, v.layer) for v in
+                   judge(CaseEvidence.from_dict(doc), Air(frames=seen)).verdicts]
+    assert recorded == from_hwsim0, reason

@@ -16,7 +16,7 @@ from typing import Any, Callable
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
 from engine.ft.checks import SLOW_AP
-from engine.verdict import DUT, REFERENCE_AP, Verdict
+from engine.verdict import COVERAGE_RULE, DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
 
@@ -63,6 +63,7 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
     if air is None:
         raise EvidenceError(f"{ev.case}: the {ev.judge} judge needs the case's capture (air.pcap)")
     fn(ev, air, j)
+    _coverage(ev, air, j)
     # A verdict on "the DUT" is about the layer that DUT says makes its frames and events
     # (wpa_supplicant's SME for linux-wpas, the firmware for an ESP32); verdicts that name
     # another layer (kernel/driver, reference AP, lab, stimulus) keep it.
@@ -70,6 +71,36 @@ def run(ev: CaseEvidence, air: Air | None) -> CaseJudgement:
     if ev.dut.layer != DUT:
         j.verdicts = [dataclasses.replace(v, layer=ev.dut.layer) if v.layer == DUT else v for v in j.verdicts]
     return j
+
+
+COVERAGE_CLAUSE = "lab: the capture covers every channel the case's APs use"
+
+
+def _coverage(ev: CaseEvidence, air: Air, j: CaseJudgement) -> None:
+    """A capture that missed a channel of the case's APs (a sniffer with fewer radios than
+    the case has channels) cannot show that a frame was not sent: every frame on that
+    channel went by unseen. So no rule is failed from such a capture; a FAIL becomes a
+    not-observable INFO of the lab's that keeps what it would have said, and the
+    AIR-COVERAGE verdict makes the case inconclusive (fixtures/case.py skips it, engine.verdict.inconclusive). Its PASS
+    verdicts stay as observations, but a PASS may rest on the absence of a frame as well,
+    so the case as a whole is not passed either."""
+    if air.channels is None:
+        return
+    need = {ap.freq: ap for ap in ev.aps.values()}
+    missing = sorted(f for f in need if f not in air.channels)
+    if not missing:
+        return
+    heard = ", ".join(f"{f} MHz" for f in sorted(air.channels)) or "no channel"
+    lost = "; ".join(f"{r} {a.bssid} on {a.freq} MHz" for r, a in sorted(ev.aps.items()) if a.freq in missing)
+    note = (f"not observable: the capture covers {heard} only and not the channel of AP {lost}; "
+            f"a frame this rule needs may have gone by there unseen")
+    j.verdicts = [dataclasses.replace(v, status=INFO, layer=LAB, message="; ".join(
+        m for m in (v.message, note + " (this partial capture alone would say fail)") if m))
+        if v.status == FAIL else v for v in j.verdicts]
+    j.add(Verdict(COVERAGE_RULE, COVERAGE_CLAUSE, INFO,
+                  "the channels of the case's APs captured: " + ", ".join(f"{f} MHz" for f in sorted(need)),
+                  f"captured {heard}; not captured: " + ", ".join(f"{f} MHz" for f in missing),
+                  message="inconclusive: a sniffer radio per channel is needed to judge this case", layer=LAB))
 
 
 # Roam outcomes that a lab fault in the same case explains: a roam that did not complete, a
