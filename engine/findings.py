@@ -148,8 +148,9 @@ FINDINGS: tuple[Finding, ...] = (
             "media connect indication of a new connection, inside a roam that succeeded (the real board log "
             "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
             "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
-        # BTM-19..46: the rows where the twin moves (runs/20261207T081033Z on esp32-twin)
-        cases=("FT-16", "FT-17", "BTM-01", "BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27",
+        # BTM-19..46: the rows where the twin moves (runs/20261207T081033Z on esp32-twin); BTM-05,
+        # 07, 09, 10, 16, 18: the same MEDIA_CONNECT closing the roam (runs/20261207T091950Z)
+        cases=("FT-16", "FT-17", "BTM-01", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18", "BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27",
                "BTM-28", "BTM-29", "BTM-30", "BTM-32", "BTM-35", "BTM-36", "BTM-37", "BTM-40", "BTM-46"),
         rules=("IND-6",),
         clause=_IND6.id,
@@ -337,7 +338,7 @@ FINDINGS: tuple[Finding, ...] = (
             "test_rrm_beacon_req_active_zero_duration requires that no Beacon report is sent for a "
             "zero duration (active mode; the duration check is the same code path for passive)."),
         layer=SUPPLICANT,
-        applies_to=(LINUX_WPAS, WPAS_210),
+        applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream="unchanged as of hostap_2_11 and on main (the check and the test are both still there)",
         evidence=(
             "BCN-18 case folder: the Beacon Request on the air and no Radio Measurement Report from "
