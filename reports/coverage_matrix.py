@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fixtures.case import EPICS, CaseSpec
+from reports.readme_markers import marked_section, with_marked_section
 
 BEGIN, END = "<!-- coverage:begin -->", "<!-- coverage:end -->"
 ROOT = Path(__file__).resolve().parent.parent
@@ -223,18 +224,11 @@ def run_coverage(cases: list[dict], subs: list[SubFeature] | None = None) -> lis
 # ---- README and docs/coverage.md ---------------------------------------------------------
 
 def readme_section(text: str) -> str:
-    try:
-        start = text.index(BEGIN) + len(BEGIN)
-        end = text.index(END, start)
-    except ValueError:
-        raise ValueError(f"README.md lacks the {BEGIN} ... {END} markers") from None
-    return text[start:end].strip("\n") + "\n"
+    return marked_section(text, BEGIN, END)
 
 
 def with_section(text: str, section: str) -> str:
-    start = text.index(BEGIN) + len(BEGIN)
-    end = text.index(END, start)
-    return text[:start] + "\n" + section + text[end:]
+    return with_marked_section(text, BEGIN, END, section)
 
 
 def write(readme: Path = README, long_form_path: Path = LONG_FORM) -> None:

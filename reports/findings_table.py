@@ -13,6 +13,7 @@ from pathlib import Path
 
 from engine import findings as F
 from engine.clauses import GUIDELINES
+from reports.readme_markers import marked_section, with_marked_section
 
 BEGIN, END = "<!-- findings:begin -->", "<!-- findings:end -->"
 ROOT = Path(__file__).resolve().parent.parent
@@ -146,19 +147,12 @@ def long_form() -> str:
 
 def readme_section(text: str) -> str:
     """What README text holds between the markers (ValueError if they are missing)."""
-    try:
-        start = text.index(BEGIN) + len(BEGIN)
-        end = text.index(END, start)
-    except ValueError:
-        raise ValueError(f"README.md lacks the {BEGIN} ... {END} markers") from None
-    return text[start:end].strip("\n") + "\n"
+    return marked_section(text, BEGIN, END)
 
 
 def with_section(text: str) -> str:
     """README text with the section between the markers replaced by markdown()."""
-    start = text.index(BEGIN) + len(BEGIN)
-    end = text.index(END, start)
-    return text[:start] + "\n" + markdown() + text[end:]
+    return with_marked_section(text, BEGIN, END, markdown())
 
 
 def write(readme: Path = README, long_form_path: Path = LONG_FORM) -> None:
