@@ -147,7 +147,13 @@ FINDINGS: tuple[Finding, ...] = (
             "channel .., bssid = <new BSSID>`, the WIFI_EVENT_STA_CONNECTED it posts to the application: the "
             "media connect indication of a new connection, inside a roam that succeeded (the real board log "
             "then shows a new `sta ip:` line). The roam itself is correct: on the esp32-twin the BTM response, "
-            "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17."),
+            "the FT exchange (MICs, PMKR1Name, no 4-way) and the reassociation all pass in FT-16/FT-17. "
+            "What rests on what: the one real-board BTM log is the evidence; mapping STA_CONNECTED to "
+            "NDIS MEDIA_CONNECT is the adapter's analogy (devices/INDICATIONS.md), and that board's roam "
+            "is break-before-make (`run -> init`, about 2 s, a new association and DHCP), which a reviewer "
+            "may read as a new connection correctly reported. The twin's FAILs carry this label because "
+            "the twin re-emits that line by construction (lab/esp32_twin.py): they prove the adapter, "
+            "not the firmware, and no real-board FT log exists."),
         # BTM-19..46: the rows where the twin moves (runs/20261207T081033Z on esp32-twin); BTM-05,
         # 07, 09, 10, 16, 18: the same MEDIA_CONNECT closing the roam (runs/20261207T091950Z)
         cases=("FT-16", "FT-17", "BTM-01", "BTM-05", "BTM-07", "BTM-09", "BTM-10", "BTM-16", "BTM-18", "BTM-19", "BTM-20", "BTM-21", "BTM-22", "BTM-26", "BTM-27",
@@ -427,7 +433,11 @@ FINDINGS: tuple[Finding, ...] = (
             "An extra, correctly labelled report (its channel field says where the BSS is), so an AP "
             "can discard it; but it is a BSS that was not measured on a requested channel. On real "
             "radios the serving channel is heard only in the on-channel parts of a scan, so it shows "
-            "less often there."),
+            "less often there. The gap (no channel filter) is the supplicant's; how often it shows is "
+            "the lab's: mac80211_hwsim lets the STA hear its serving channel for the whole scan, and the "
+            "suite's serving APs beacon every 20 TU so it shows every run. BCN-52/53 (a 2.4 GHz Beacon "
+            "heard while scanning 5 GHz) cannot happen on one real radio: there they show the missing "
+            "filter, not a real-radio occurrence."),
         layer=SUPPLICANT,
         applies_to=(LINUX_WPAS, ESP32_TWIN, WPAS_210),
         upstream=(
@@ -468,7 +478,13 @@ FINDINGS: tuple[Finding, ...] = (
         severity="minor",
         severity_reason=(
             "Needs a malformed request from the AP first; then the STA moves on a request it never "
-            "accepted, in a later association, and leaves the AP's real request unanswered."),
+            "accepted, in a later association, and leaves the AP's real request unanswered. The "
+            "defect is keeping the list parsed from a frame it discarded across DISCONNECT and "
+            "REMOVE_NETWORK and answering, in a new association, with that frame's token. Request 54 "
+            "came while the STA was mid-transition, where 2.10 ignores WNM Action frames, so the "
+            "'shall respond' quote is a weak basis for that part; and the conditions are the suite's "
+            "own sequence (an injected malformed request, then the next case within an earlier "
+            "request's validity)."),
         layer=SUPPLICANT,
         applies_to=(LINUX_WPAS, WPAS_210),
         upstream=(
