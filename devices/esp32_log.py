@@ -226,18 +226,34 @@ def parse_file(path) -> list[Event]:
 IDLE, CONNECTING, OP, ROAMING = "idle", "connecting", "op", "roaming"
 
 
-def _disconnect_near(evs: list[Event], i: int, used: set) -> Event | None:
+# Disconnect reasons that name a roam rather than a lost link: IEEE 802.11-2020 Table 9-49
+# reason 12 ("Disassociated because of BSS transition management"), which the station gives
+# when it leaves for a BTM target, and ESP-IDF's WIFI_REASON_ROAMING (207, esp_wifi_types.h),
+# which the firmware posts when it leaves its AP to roam.
+ROAM_REASONS = frozenset({12, 207})
+
+
+def _disconnect_near(evs: list[Event], i: int, used: set, claim: bool = True) -> Event | None:
     """The `disconnected` event that belongs to the run->X state change at i:
     between the previous state change and the next one (the app logs it after
-    the driver's state line)."""
+    the driver's state line). `claim` folds it into the state change, so its own
+    line makes no second indication."""
     for step in (1, -1):
         j = i + step
         while 0 <= j < len(evs) and evs[j].kind != "state" and evs[j].kind != "reboot":
             if evs[j].kind == "disconnected" and j not in used:
-                used.add(j)
+                if claim:
+                    used.add(j)
                 return evs[j]
             j += step
     return None
+
+
+def _link_lost(evs: list[Event], i: int, used: set) -> bool:
+    """The run -> init at i came with the app's disconnect line, for a reason that is not a
+    roam's."""
+    d = _disconnect_near(evs, i, used, claim=False)
+    return d is not None and d.get("reason") not in ROAM_REASONS
 
 
 def to_indications(events: Iterable[Event]) -> list[Indication]:
@@ -286,6 +302,12 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
             if old == "run" and new != "run":
                 if state == IDLE:
                     state, media_up = OP, True  # the log began with the station connected
+                if state == OP and btm is None and new == "init" and _link_lost(evs, i, used):
+                    # The AP disassociated or deauthenticated us, or the link died: the app's
+                    # disconnect line (WIFI_EVENT_STA_DISCONNECTED) ends the connection and the
+                    # app's esp_wifi_connect() starts a new one. The driver did not roam, so
+                    # nothing here opens a roaming operation (a roam is the station's choice).
+                    continue
                 if state == OP:
                     d = _disconnect_near(evs, i, used)
                     if btm is not None:

@@ -307,3 +307,43 @@ def test_same_address_after_a_reboot_is_a_new_got_ip():
     lines = ["rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"] + once + \
             ["rst:0x1 (POWERON_RESET),boot:0x13 (SPI_FAST_FLASH_BOOT)"] + once
     assert [e.kind for e in parse_lines(lines, "t")] == ["reboot", "got_ip", "reboot", "got_ip"]
+
+
+def test_ap_disassociation_without_btm_is_a_lost_link_and_a_new_connection():
+    """BTM-08/BTM-17: the AP disassociates at the BTM disassociation timer (the test's
+    stimulus; wpa_supplicant had rejected the request, so no transition is pending). The app's
+    STA_DISCONNECTED handler (roaming_11kvr/main/roaming_example.c) prints the reason and calls
+    esp_wifi_connect() for every reason but WIFI_REASON_ROAMING: a new connection, not a roam."""
+    lines = BOOT_AND_CONNECT.splitlines() + [
+        "I (9000) wifi:state: run -> init (200)",
+        "I (9001) roaming_example: station got disconnected reason=2",
+        "I (9500) wifi:state: init -> auth (b0)",
+        "I (9510) wifi:state: auth -> assoc (0)",
+        "I (9520) wifi:state: assoc -> run (10)",
+        "I (9600) wifi:connected with roamcert, aid = 1, channel 6, BW20, bssid = 02:00:00:00:02:00",
+    ]
+    inds = to_indications(parse_lines(lines, "t"))[5:]
+    assert [(i.kind, i.bssid, i.status, i.reason) for i in inds] == [
+        (Ind.MEDIA_DISCONNECT, "02:00:00:00:01:00", None, "reason=2"),
+        (Ind.CONNECTION_START, None, None, None),
+        (Ind.ASSOCIATION_START, "02:00:00:00:02:00", None, None),
+        (Ind.ASSOCIATION_COMPLETION, "02:00:00:00:02:00", SUCCESS, None),
+        (Ind.CONNECTION_COMPLETION, "02:00:00:00:02:00", SUCCESS, None),
+        (Ind.MEDIA_CONNECT, "02:00:00:00:02:00", None, None),
+    ]
+    assert not any(i.kind in (Ind.ROAMING_START, Ind.ROAMING_COMPLETION) for i in inds)
+
+
+def test_roaming_reason_207_still_opens_a_roam():
+    """WIFI_REASON_ROAMING: the firmware left its AP to roam, and the app does nothing
+    ("station roaming, do nothing"), so the association that follows belongs to a roam."""
+    lines = BOOT_AND_CONNECT.splitlines() + [
+        "I (9000) wifi:state: run -> init (0)",
+        "I (9001) roaming_example: station got disconnected reason=207",
+        "I (9500) wifi:state: init -> auth (b0)",
+        "I (9520) wifi:state: assoc -> run (10)",
+        "I (9600) wifi:connected with roamcert, aid = 1, channel 6, BW20, bssid = 02:00:00:00:02:00",
+    ]
+    kinds = [i.kind for i in to_indications(parse_lines(lines, "t"))[5:]]
+    assert kinds[0] == Ind.ROAMING_START and Ind.ROAMING_COMPLETION in kinds
+    assert Ind.CONNECTION_START not in kinds
