@@ -36,10 +36,16 @@ WIFI = [
      lambda m: {"security": m[1].strip(), "phy": m[2], "rssi": int(m[3]) if m[3] else None}),
 ]
 
+# esp_wifi_types.h: the firmware left its AP to roam (ESP-IDF's own reason code, above 200)
+WIFI_REASON_ROAMING = 207
+
 APP = [
     # examples/wifi/roaming (roaming_example / roaming_11kvr)
+    # Its STA_DISCONNECTED handler prints this line, then calls esp_wifi_connect() for every
+    # reason but WIFI_REASON_ROAMING ("station roaming, do nothing"): `app_reconnects`.
     (re.compile(r"station got disconnected reason=(\d+)"), "disconnected",
-     lambda m: {"bssid": None, "reason": int(m[1]), "locally_generated": None}),
+     lambda m: {"bssid": None, "reason": int(m[1]), "locally_generated": None,
+                "app_reconnects": int(m[1]) != WIFI_REASON_ROAMING}),
     (re.compile(r"RMM neighbor report bssid=" + _M + r" info=0x([0-9a-fA-F]+) op_class=(\d+) chan=(\d+)"
                 r" phy_type=(\d+)"), "_nr_entry",
      lambda m: {"bssid": mac(m[1]), "info": int(m[2], 16), "op_class": int(m[3]), "chan": int(m[4]),
@@ -226,34 +232,32 @@ def parse_file(path) -> list[Event]:
 IDLE, CONNECTING, OP, ROAMING = "idle", "connecting", "op", "roaming"
 
 
-# Disconnect reasons that name a roam rather than a lost link: IEEE 802.11-2020 Table 9-49
-# reason 12 ("Disassociated because of BSS transition management"), which the station gives
-# when it leaves for a BTM target, and ESP-IDF's WIFI_REASON_ROAMING (207, esp_wifi_types.h),
-# which the firmware posts when it leaves its AP to roam.
-ROAM_REASONS = frozenset({12, 207})
-
-
-def _disconnect_near(evs: list[Event], i: int, used: set, claim: bool = True) -> Event | None:
+def _disconnect_near(evs: list[Event], i: int, used: set) -> Event | None:
     """The `disconnected` event that belongs to the run->X state change at i:
     between the previous state change and the next one (the app logs it after
-    the driver's state line). `claim` folds it into the state change, so its own
-    line makes no second indication."""
+    the driver's state line)."""
     for step in (1, -1):
         j = i + step
         while 0 <= j < len(evs) and evs[j].kind != "state" and evs[j].kind != "reboot":
             if evs[j].kind == "disconnected" and j not in used:
-                if claim:
-                    used.add(j)
+                used.add(j)
                 return evs[j]
             j += step
     return None
 
 
-def _link_lost(evs: list[Event], i: int, used: set) -> bool:
-    """The run -> init at i came with the app's disconnect line, for a reason that is not a
-    roam's."""
-    d = _disconnect_near(evs, i, used, claim=False)
-    return d is not None and d.get("reason") not in ROAM_REASONS
+def _app_reconnects_after(evs: list[Event], i: int) -> bool:
+    """The run -> init at i is followed, before the next state change, by roaming_11kvr's
+    disconnect line for a reason after which that app calls esp_wifi_connect() itself
+    (roaming_11kvr/main/roaming_example.c: every reason but WIFI_REASON_ROAMING). Only
+    forward: the app logs after the driver's state line, and a disconnect line printed
+    before it was handled on its own."""
+    j = i + 1
+    while j < len(evs) and evs[j].kind not in ("state", "reboot"):
+        if evs[j].kind == "disconnected":
+            return bool(evs[j].get("app_reconnects"))
+        j += 1
+    return False
 
 
 def to_indications(events: Iterable[Event]) -> list[Indication]:
@@ -300,13 +304,14 @@ def to_indications(events: Iterable[Event]) -> list[Indication]:
         elif k == "state":
             old, new = e.get("old"), e.get("new")
             if old == "run" and new != "run":
-                if state == IDLE:
+                if state == IDLE and not out:
                     state, media_up = OP, True  # the log began with the station connected
-                if state == OP and btm is None and new == "init" and _link_lost(evs, i, used):
-                    # The AP disassociated or deauthenticated us, or the link died: the app's
-                    # disconnect line (WIFI_EVENT_STA_DISCONNECTED) ends the connection and the
-                    # app's esp_wifi_connect() starts a new one. The driver did not roam, so
-                    # nothing here opens a roaming operation (a roam is the station's choice).
+                if state == OP and btm is None and new == "init" and _app_reconnects_after(evs, i):
+                    # The firmware left `run` without a BTM transition and posted
+                    # STA_DISCONNECTED, and the app answers with esp_wifi_connect(): the host
+                    # starts a new connection (the test's own stimulus in BTM-08/17, where
+                    # hostapd disassociates at the BTM timer). No roam opens here; the app's
+                    # line makes the MEDIA_DISCONNECT and ends the connection.
                     continue
                 if state == OP:
                     d = _disconnect_near(evs, i, used)

@@ -177,12 +177,14 @@ def test_boot_then_first_connection():
 
 
 def test_roam_with_app_disconnect_reason_12_then_failed_reconnect():
+    # roaming_app's handler (roaming_app/main/roaming_app_example.c) only logs a disconnect and
+    # never calls esp_wifi_connect(): the association that follows is the firmware's own.
     lines = BOOT_AND_CONNECT.splitlines() + [
         "I (9000) wifi:state: run -> init (0)",
-        "I (9001) roaming_example: station got disconnected reason=12",
+        "I (9001) wifi roaming app: station disconnected with reason 12",
         "I (9500) wifi:state: init -> auth (b0)",
         "I (9800) wifi:state: auth -> init (200)",
-        "I (9801) roaming_example: station got disconnected reason=202",
+        "I (9801) wifi roaming app: station disconnected with reason 202",
     ]
     inds = to_indications(parse_lines(lines, "t"))[5:]
     assert [(i.kind, i.status, i.reason) for i in inds] == [
@@ -311,9 +313,11 @@ def test_same_address_after_a_reboot_is_a_new_got_ip():
 
 def test_ap_disassociation_without_btm_is_a_lost_link_and_a_new_connection():
     """BTM-08/BTM-17: the AP disassociates at the BTM disassociation timer (the test's
-    stimulus; wpa_supplicant had rejected the request, so no transition is pending). The app's
-    STA_DISCONNECTED handler (roaming_11kvr/main/roaming_example.c) prints the reason and calls
-    esp_wifi_connect() for every reason but WIFI_REASON_ROAMING: a new connection, not a roam."""
+    stimulus). No transition is pending: BTM-08's request was rejected (status 1), BTM-17's
+    accepted with status 0 and no target (the station stays). roaming_11kvr's STA_DISCONNECTED
+    handler (roaming_11kvr/main/roaming_example.c) prints the reason and calls
+    esp_wifi_connect() for every reason but WIFI_REASON_ROAMING: the app starts a new
+    connection; the driver did not roam."""
     lines = BOOT_AND_CONNECT.splitlines() + [
         "I (9000) wifi:state: run -> init (200)",
         "I (9001) roaming_example: station got disconnected reason=2",
@@ -347,3 +351,55 @@ def test_roaming_reason_207_still_opens_a_roam():
     kinds = [i.kind for i in to_indications(parse_lines(lines, "t"))[5:]]
     assert kinds[0] == Ind.ROAMING_START and Ind.ROAMING_COMPLETION in kinds
     assert Ind.CONNECTION_START not in kinds
+
+
+def test_roaming_example_reconnects_after_reason_12_too():
+    """roaming_11kvr calls esp_wifi_connect() for reason 12 as for any reason but 207, so a
+    failed attempt after it fails that connection, not a roam."""
+    lines = BOOT_AND_CONNECT.splitlines() + [
+        "I (9000) wifi:state: run -> init (0)",
+        "I (9001) roaming_example: station got disconnected reason=12",
+        "I (9500) wifi:state: init -> auth (b0)",
+        "I (9800) wifi:state: auth -> init (200)",
+        "I (9801) roaming_example: station got disconnected reason=202",
+    ]
+    inds = to_indications(parse_lines(lines, "t"))[5:]
+    assert [(i.kind, i.status, i.reason) for i in inds] == [
+        (Ind.MEDIA_DISCONNECT, None, "reason=12"),
+        (Ind.CONNECTION_START, None, None),
+        (Ind.ASSOCIATION_START, None, None),
+        (Ind.ASSOCIATION_COMPLETION, FAILURE, "reason=202"),
+        (Ind.CONNECTION_COMPLETION, FAILURE, "reason=202"),
+    ]
+
+
+def test_ap_disassociation_during_an_accepted_btm_transition_stays_a_roam():
+    """A BTM transition is pending (`WNM: Transition to BSS`): the station chose to leave, so
+    the disconnect line, whatever its reason, belongs to the roam and IND-6 still judges it."""
+    lines = BOOT_AND_CONNECT.splitlines() + [
+        "I (8000) wpa: WNM: Transition to BSS 02:00:00:00:02:00 based on BSS Transition Management Request after_new_scan=1)",
+        "I (9000) wifi:state: run -> init (0)",
+        "I (9001) roaming_example: station got disconnected reason=2",
+        "I (9500) wifi:state: init -> auth (b0)",
+        "I (9520) wifi:state: assoc -> run (10)",
+        "I (9600) wifi:connected with roamcert, aid = 1, channel 6, BW20, bssid = 02:00:00:00:02:00",
+    ]
+    inds = to_indications(parse_lines(lines, "t"))[5:]
+    assert inds[0].kind == Ind.ROAMING_START and inds[0].reason.startswith("BTM request")
+    assert Ind.CONNECTION_START not in [i.kind for i in inds]
+
+
+def test_disconnect_line_before_the_state_line_is_not_read_twice():
+    """A disconnect line printed before the driver's state line ends the connection on its own;
+    the state line after it must not bring the link back up (one MEDIA_DISCONNECT, then a new
+    connection)."""
+    lines = BOOT_AND_CONNECT.splitlines() + [
+        "I (9001) roaming_example: station got disconnected reason=2",
+        "I (9002) wifi:state: run -> init (0)",
+        "I (9500) wifi:state: init -> auth (b0)",
+        "I (9520) wifi:state: assoc -> run (10)",
+        "I (9600) wifi:connected with roamcert, aid = 1, channel 6, BW20, bssid = 02:00:00:00:02:00",
+    ]
+    kinds = [i.kind for i in to_indications(parse_lines(lines, "t"))[5:]]
+    assert kinds.count(Ind.MEDIA_DISCONNECT) == 1 and kinds[0] == Ind.MEDIA_DISCONNECT
+    assert Ind.ROAMING_START not in kinds and Ind.CONNECTION_START in kinds
