@@ -16,7 +16,7 @@ command the "app" sent; the mapping:
 | `Trying to associate with b` | `wifi:state: auth -> assoc (0)` |
 | `Associated with b` | `wifi:state: assoc -> run (10)` |
 | `CTRL-EVENT-CONNECTED - Connection to b` | `wifi:connected with <ssid>, aid = 1, channel N, BW20, bssid = b`, `wifi:security: WPA2-PSK, phy: bgn, rssi: -N` (channel, width and RSSI from STATUS/SIGNAL_POLL), the app's `RRM supported`/`BTM supported` (from the AP's elements), then `esp_netif_handlers: sta ip: ..` |
-| `CTRL-EVENT-DISCONNECTED bssid=b reason=N` | `wifi:state: <st> -> init (<N hex>)`, app `station got disconnected reason=N` |
+| `CTRL-EVENT-DISCONNECTED bssid=b reason=N` | `wifi:state: <st> -> init (<code>)` with code N<<8, \| 0xc0 from `run` (as board logs print `run -> init (2c0)` before reason 2), app `station got disconnected reason=N` |
 | `CTRL-EVENT-ASSOC-REJECT` / `AUTH-REJECT` | `wifi:state: <st> -> init (..)`, app reason 203 ASSOC_FAIL / 202 AUTH_FAIL |
 | `WNM: ..`, `RRM: ..`, `FT: ..`, `N: <b> info=..` candidate lines, `Measurement request ..` | `wpa: <same text>` (hexdumps, i.e. key material, left out) |
 | `BSS: Add new id N BSSID b SSID 's' freq F`, scan start/results, `nl80211: Send Action frame` while connected | `wpa: BSS: Add new id N BSSID b SSID 's' chan C`, `scan issued at time=..`, `scan done received`, `action frame sent` (ESP-IDF's supplicant port words) |
@@ -495,7 +495,11 @@ class Esp32Twin:
     def _down(self, reason: int) -> None:
         if self.drv == "init":
             return
-        self.log("wifi", f"state: {self.drv} -> init ({reason:x})")
+        # The driver's code is the reason shifted left 8 bits, with 0xc0 set when it leaves
+        # `run`: a public board log prints `run -> init (2c0)` and then STA_DISCONNECTED
+        # reason 2 (WIFI_REASON_AUTH_EXPIRE); another prints `auth -> init (200)`.
+        code = reason << 8 | (0xC0 if self.drv == "run" else 0)
+        self.log("wifi", f"state: {self.drv} -> init ({code:x})")
         self.log(APP_TAG, f"station got disconnected reason={reason}")
         self.drv, self.bssid, self.nr_wanted = "init", None, False
 

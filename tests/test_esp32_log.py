@@ -319,7 +319,7 @@ def test_ap_disassociation_without_btm_is_a_lost_link_and_a_new_connection():
     esp_wifi_connect() for every reason but WIFI_REASON_ROAMING: the app starts a new
     connection; the driver did not roam."""
     lines = BOOT_AND_CONNECT.splitlines() + [
-        "I (9000) wifi:state: run -> init (200)",
+        "I (9000) wifi:state: run -> init (2c0)",  # as a real board prints it before reason 2
         "I (9001) roaming_example: station got disconnected reason=2",
         "I (9500) wifi:state: init -> auth (b0)",
         "I (9510) wifi:state: auth -> assoc (0)",
