@@ -275,6 +275,16 @@ def pytest_runtest_teardown(item, nextitem):
 _COLOURS = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
 
 
+def host_load() -> dict | None:
+    """{"load1": the 1-minute load average, "cpus": the host's CPU count}, or None where the
+    platform has no load average."""
+    try:
+        load1 = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return None
+    return {"load1": round(load1, 2), "cpus": os.cpu_count() or 0}
+
+
 def _case_row(item, st: RunState, ph: dict) -> dict:
     """The case's summary row, from its setup/call/teardown reports and its CaseRecord."""
     verdict, reason = _outcome(ph["reports"])
@@ -288,6 +298,11 @@ def _case_row(item, st: RunState, ph: dict) -> dict:
     for k in ("timeline_error", "allure_error"):
         if k in ph:
             entry[k] = ph[k]
+    load = host_load()
+    if load is not None:
+        # The host's load as the case ends: a lab VM starved of CPU answers late, so a verdict
+        # that flips between runs is read next to it (bench stability prints it).
+        entry["host_load"] = load
     fault = _fault(ph["reports"])
     if fault is not None:
         entry["fault"] = fault  # headline, layer, side, what recovery it needed

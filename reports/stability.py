@@ -31,6 +31,7 @@ class Track:
     what: str                 # "outcome" or a rule id
     values: list[str]         # per run, in run order
     finding: str | None = None  # the registry entry that explains the failing side, if any
+    loads: list[dict | None] = field(default_factory=list)  # per run: the case row's host_load
 
     @property
     def flips(self) -> int:
@@ -107,7 +108,9 @@ def compare(runs: list[tuple[str, list[dict]]],
     rows, missing = [], []
     for cid, dut in keys:
         entries = [r.get((cid, dut)) for r in per_run]
-        outcome = Track(cid, dut, "outcome", [str(e.get("verdict")) if e else ABSENT for e in entries])
+        loads = [e.get("host_load") if e and isinstance(e.get("host_load"), dict) else None for e in entries]
+        outcome = Track(cid, dut, "outcome", [str(e.get("verdict")) if e else ABSENT for e in entries],
+                        loads=loads)
         if ABSENT in outcome.values:
             # not a flip of the case: a run that lacks it did not run the same thing
             missing.append(outcome)
@@ -118,7 +121,7 @@ def compare(runs: list[tuple[str, list[dict]]],
             rule_ids += [r for r in s if r not in rule_ids]
         rules = []
         for rule in rule_ids:
-            t = Track(cid, dut, rule, [s[rule][0] if rule in s else UNCHECKED for s in statuses])
+            t = Track(cid, dut, rule, [s[rule][0] if rule in s else UNCHECKED for s in statuses], loads=loads)
             if t.flips:
                 layers = [s[rule][1] for s in statuses if rule in s and s[rule][0] == "fail"]
                 f = match(cid, rule, dut, layers[0]) if layers else None
@@ -154,6 +157,15 @@ def _seq(values: list[str]) -> str:
     return " ".join(values)
 
 
+def _loads(t: Track) -> str:
+    """'; host load at case end: 1.1 12.4 (2 CPUs)', or '' when the runs did not record it."""
+    if not t.loads or all(x is None for x in t.loads):
+        return ""
+    nums = " ".join("?" if x is None else f"{x.get('load1')}" for x in t.loads)
+    cpus = sorted({x.get("cpus") for x in t.loads if x is not None and x.get("cpus")})
+    return f"; host load at case end: {nums}" + (f" ({'/'.join(map(str, cpus))} CPUs)" if cpus else "")
+
+
 def format_comparison(cmp: Comparison, all_rules: bool = False) -> list[str]:
     """The terminal lines: per (case, DUT) its outcome across runs, its rules (flipped ones
     one per line; stable ones counted by status, or one per line with all_rules), then each
@@ -185,7 +197,7 @@ def format_comparison(cmp: Comparison, all_rules: bool = False) -> list[str]:
         lines.append(f"FLAKY ({len(flaky)} track(s), {cmp.flips} flip(s) over {len(cmp.runs)} runs):")
         for t in flaky:
             why = f"; explained by {t.finding}" if t.finding else "; no registry entry explains it"
-            lines.append(f"  FLAKY {t.case_id} [{t.dut}] {t.what}: {_seq(t.values)} flips={t.flips}{why}")
+            lines.append(f"  FLAKY {t.case_id} [{t.dut}] {t.what}: {_seq(t.values)} flips={t.flips}{why}{_loads(t)}")
     elif not cmp.missing:
         lines.append(f"stable: 0 flips over {len(cmp.runs)} runs ({len(cmp.rows)} case/DUT pairs)")
     else:

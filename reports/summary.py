@@ -10,7 +10,8 @@ Layout (schema 1):
      "totals": {"passed", "failed", "skipped", "error"},
      "cases": [case entries, see case_entry()]}
 
-The plugin adds "call_s" (the test body's time, without fixture setup/teardown).
+The plugin adds "call_s" (the test body's time, without fixture setup/teardown) and
+"host_load": {"load1", "cpus"} (the host's 1-minute load average as the case ended).
 A failed case whose every FAIL verdict matches the findings registry (engine.findings)
 carries "known_findings": [{id, title, severity, layer, upstream, rules, clause}].
 Every verdict carries the layer whose behaviour it judges.

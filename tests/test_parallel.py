@@ -98,7 +98,7 @@ def write_suite(where: Path) -> None:
 
 def comparable(row: dict) -> dict:
     """A summary row less what differs between any two runs (times)."""
-    row = {k: v for k, v in row.items() if k not in ("duration_s", "call_s")}
+    row = {k: v for k, v in row.items() if k not in ("duration_s", "call_s", "host_load")}
     row["steps"] = [{k: v for k, v in s.items() if k not in ("start", "stop")} for s in row["steps"]]
     return row
 

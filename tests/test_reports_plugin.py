@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -75,6 +76,7 @@ def test_passed_case_entry(summary):
     assert c["duration_s"] < 0.5
     # The test body alone: part of the duration, without the fixtures' setup and teardown.
     assert 0 <= c["call_s"] <= c["duration_s"]
+    assert c["host_load"]["cpus"] == os.cpu_count() and c["host_load"]["load1"] >= 0
 
 
 def test_failed_skipped_error_entries(summary):

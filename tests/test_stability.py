@@ -125,3 +125,22 @@ def test_bad_run_folder_is_a_clear_error(tmp_path, capsys):
     assert cli_stability.main(["--from", str(a)]) == 2  # one run compares nothing
     with pytest.raises(SummaryError):
         st.load_run(tmp_path / "nowhere")
+
+
+def test_a_flaky_line_carries_the_host_load_of_each_run(tmp_path):
+    """A flip read next to the host's load: the case rows' host_load, one per run, in order."""
+    cases = []
+    for o, load in (("passed", 0.8), ("failed", 12.4)):
+        c = fr.case("SMOKE-03", o, fails=(("BTM-ROAMED", "supplicant"),) if o == "failed" else ())
+        c["host_load"] = {"load1": load, "cpus": 2}
+        cases.append(c)
+    runs = [st.load_run(_run(tmp_path, f"r{i}", c)) for i, c in enumerate(cases)]
+    text = "\n".join(st.format_comparison(st.compare(runs)))
+    assert "FLAKY SMOKE-03 [linux-wpas] outcome: passed failed flips=1" in text
+    assert "host load at case end: 0.8 12.4 (2 CPUs)" in text
+
+
+def test_runs_without_host_load_print_none():
+    runs = [("r1", [fr.case("FT-03", "passed")]), ("r2", [fr.case("FT-03", "failed")])]
+    text = "\n".join(st.format_comparison(st.compare(runs)))
+    assert "FLAKY FT-03" in text and "host load" not in text
