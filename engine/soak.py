@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 
 from engine.ft.exchange import find_exchanges
 from engine.ft.keys import Secrets
-from engine.ft.checks import AP_SILENT, SLOW_AP
+from engine.ft.checks import SLOW_AP
 from engine.outage import unanswered_runs
 from engine.verdict import FAIL
 
@@ -96,9 +96,6 @@ def measure(frames, sta: str, roams: list[RoamRecord], secrets: Secrets | None =
             if any(SLOW_AP in (v.message or "") for v in fails):
                 why.append(f"{SLOW_AP}: the STA resent its FT Authentication and the AP answered both with "
                            "different ANonces (lab note LAB-FT-AUTH-TIMEOUT)")
-            if any(AP_SILENT in (v.message or "") for v in fails):
-                why.append(f"{AP_SILENT}: the STA's Reassociation Request is on the air and no Reassociation "
-                           "Response followed it")
         elif r.kind in (FT_AIR, FT_DS) and any(x.over_ds is not None and x.over_ds != (r.kind == FT_DS) for x in done):
             why.append(f"FT {'over the air' if r.kind == FT_DS else 'over the DS'} where {r.kind} was commanded")
         lost = outage = None

@@ -31,37 +31,6 @@ def _hex(b) -> str:
     return "none" if b is None else b.hex()
 
 
-# The FT-SEQUENCE message of a reassociation the reference AP left unanswered; the roam's
-# outcomes then follow from it (engine.judges._lab_fault_consequences).
-AP_SILENT = "the reference AP did not answer"
-
-
-def _missing_by_whom(x: FTExchange, missing: list[str]) -> tuple[str, str]:
-    """The layer an incomplete FT sequence belongs to, and why: the sender of its first
-    missing message. A message missing while a later one is on the air was sent and not
-    captured (the lab's capture). An AP message missing at the end of the sequence, after
-    the AP had answered the same STA's earlier message, is the reference AP's silence; the
-    STA's missing messages are the DUT's."""
-    order = [("request", x.request, DUT), ("response", x.response, REFERENCE_AP),
-             ("reassociation request", x.reassoc_req, DUT),
-             ("reassociation response", x.reassoc_resp, REFERENCE_AP)]
-    gaps = [i for i, (name, _, _) in enumerate(order) if name in missing]
-    if not gaps:
-        return DUT, ""
-    i = gaps[0]
-    name, _, sender = order[i]
-    later = [m for _, m, _ in order[i + 1:] if m is not None]
-    if later:
-        return LAB, (f"the capture lacks the {name}, yet frame {later[0].index} follows it in the "
-                     f"sequence: it was sent and not captured")
-    before = [(m, who) for _, m, who in order[:i] if m is not None]
-    if sender == REFERENCE_AP and any(who == REFERENCE_AP for _, who in before):
-        return REFERENCE_AP, (f"{AP_SILENT}: no {name} on the air after the STA's frame {before[-1][0].index}, "
-                              f"though the AP side answered its earlier message; hostapd answers every "
-                              f"(re)association it processes, with a status when it refuses")
-    return DUT, ""
-
-
 def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
     v: list[Verdict] = []
     seq_clause = cl(CL_DS if x.over_ds else CL_AIR)
@@ -74,11 +43,10 @@ def judge_exchange(x: FTExchange, secrets: Secrets | None) -> list[Verdict]:
                          "FT Request/Response or FT Authentication before the reassociation",
                          "none seen (protected or not captured)", ev(rq and rq.index)))
         missing = [n for n in missing if n not in ("request", "response")]
-    layer, why = _missing_by_whom(x, missing)
     v.append(check("FT-SEQUENCE", seq_clause, not missing,
                    f"{kind} then Reassociation Request/Response STA {x.sta} -> {x.target}",
                    "complete" if not missing else "missing " + ", ".join(missing),
-                   ev(*(m.index for m in x._msgs())), why, layer=layer))
+                   ev(*(m.index for m in x._msgs()))))
     if rsp is not None:
         v.append(check("FT-AUTH-STATUS", seq_clause, rsp.status == 0, "status 0",
                        f"status {rsp.status}", ev(rsp.index)))

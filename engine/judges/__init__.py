@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from engine.air import Air
 from engine.evidence import CaseEvidence, EvidenceError
-from engine.ft.checks import AP_SILENT, SLOW_AP
+from engine.ft.checks import SLOW_AP
 from engine.verdict import COVERAGE_RULE, DUT, FAIL, INFO, LAB, REFERENCE_AP, Verdict
 
 JUDGES: dict[str, Callable[[CaseEvidence, Air, "CaseJudgement"], None]] = {}
@@ -111,13 +111,11 @@ _CONSEQUENCES = ("ROAM-COMPLETED", "DP-ROAM-", "DP-LOSS-", "FT-REPEAT", "FT-EXCH
 
 def _lab_fault_consequences(j: CaseJudgement) -> None:
     """When the engine found the reference AP at fault for a failed FT roam
-    (engine.ft.checks._slow_ap: it answered too slowly, twice, with two ANonces; or
-    engine.ft.checks._missing_by_whom: it left the STA's reassociation unanswered), the roam
+    (engine.ft.checks._slow_ap: it answered too slowly, twice, with two ANonces), the roam
     outcomes that follow are its too, said so with the frames that show it. Only as many
     failed roam outcomes as there were such faults: another roam that failed is judged as it is."""
     causes = [v for v in j.verdicts if v.status == "fail" and v.layer == REFERENCE_AP
-              and v.rule in ("FT-REASSOC-STATUS", "FT-SEQUENCE", "FT-REASSOC-TIMELY")
-              and (SLOW_AP in v.message or AP_SILENT in v.message)]
+              and v.rule in ("FT-REASSOC-STATUS", "FT-SEQUENCE", "FT-REASSOC-TIMELY") and SLOW_AP in v.message]
     if not causes:
         return
     outcomes = [v for v in j.verdicts if v.status == "fail" and v.layer == DUT
