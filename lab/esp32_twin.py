@@ -16,7 +16,7 @@ command the "app" sent; the mapping:
 | `Trying to associate with b` | `wifi:state: auth -> assoc (0)` |
 | `Associated with b` | `wifi:state: assoc -> run (10)` |
 | `CTRL-EVENT-CONNECTED - Connection to b` | `wifi:connected with <ssid>, aid = 1, channel N, BW20, bssid = b`, `wifi:security: WPA2-PSK, phy: bgn, rssi: -N` (channel, width and RSSI from STATUS/SIGNAL_POLL), the app's `RRM supported`/`BTM supported` (from the AP's elements), then `esp_netif_handlers: sta ip: ..` |
-| `CTRL-EVENT-DISCONNECTED bssid=b reason=N` | `wifi:state: <st> -> init (<code>)` with code N<<8, \| 0xc0 from `run` (as board logs print `run -> init (2c0)` before reason 2), app `station got disconnected reason=N` |
+| `CTRL-EVENT-DISCONNECTED bssid=b reason=N` | `wifi:state: <st> -> init (<code>)` (see `state_code`: N<<8 with 0xc0 after the AP's Deauthentication, 0xa0 after its Disassociation, as board logs print `run -> init (2c0)` before reason 2; `(0)` when the station left `run` itself), app `station got disconnected reason=N` |
 | `CTRL-EVENT-ASSOC-REJECT` / `AUTH-REJECT` | `wifi:state: <st> -> init (..)`, app reason 203 ASSOC_FAIL / 202 AUTH_FAIL |
 | `WNM: ..`, `RRM: ..`, `FT: ..`, `N: <b> info=..` candidate lines, `Measurement request ..` | `wpa: <same text>` (hexdumps, i.e. key material, left out) |
 | `BSS: Add new id N BSSID b SSID 's' freq F`, scan start/results, `nl80211: Send Action frame` while connected | `wpa: BSS: Add new id N BSSID b SSID 's' chan C`, `scan issued at time=..`, `scan done received`, `action frame sent` (ESP-IDF's supplicant port words) |
@@ -121,6 +121,28 @@ def chan_of(freq: int) -> int:
         return (freq - 2407) // 5
     return (freq - 5000) // 5
 
+
+
+# The code in `wifi:state: <old> -> init (<code>)`. Read off public board logs, not from
+# source (the driver is closed): `run -> init (2c0)` then STA_DISCONNECTED reason 2,
+# `auth -> init (3c0)`, `assoc -> init (6c0)`, `run -> init (fc0)`, `auth -> init (8a0)`,
+# `auth -> init (200)`, `run -> init (cc00)`, and `run -> init (0)` for a roam or the app's
+# own disconnect. Every one fits: the reason in the bits above the low byte, and in the low
+# byte the frame control byte of the frame that caused it (0xc0 Deauthentication, 0xa0
+# Disassociation), 0 for the station's own doing. That reading is an inference: no source
+# confirms it.
+_TEARDOWN_FC = {"DEAUTH": 0xC0, "DISASSOC": 0xA0}
+
+
+def state_code(old: str, reason: int, frame: str | None) -> int:
+    if frame in _TEARDOWN_FC:
+        return reason << 8 | _TEARDOWN_FC[frame]
+    if old == "run" and reason == DEAUTH_LEAVING:
+        return 0  # the station left by itself (the app's esp_wifi_disconnect): `run -> init (0)`
+    return reason << 8  # a failure of its own, as `auth -> init (200)`, `run -> init (cc00)`
+
+
+DEAUTH_LEAVING = 3  # IEEE 802.11-2020 Table 9-49; wpa_supplicant's reason when it disconnects on request
 
 class SerialEndpoint:
     """The board's UART as the host sees it: a one-client TCP server on loopback
@@ -315,6 +337,7 @@ class Esp32Twin:
     # -- the firmware, driven by the supplicant's log --------------------------------
     def _reset_state(self) -> None:
         self.drv = "init"
+        self.teardown: str | None = None  # the last DEAUTH/DISASSOC event the supplicant logged
         self.bssid = None
         self.nr_entries: list[dict] | None = None
         self.nr_wanted = False
@@ -394,9 +417,14 @@ class Esp32Twin:
         if m:
             self._connected(m[1])
             return
-        m = re.match(r"CTRL-EVENT-DISCONNECTED bssid=(" + _MAC + r") reason=(\d+)", msg)
+        m = re.match(r"Event (DEAUTH|DISASSOC) \(\d+\) received", msg)
         if m:
-            self._down(int(m[2]))
+            self.teardown = m[1]
+            return
+        m = re.match(r"CTRL-EVENT-DISCONNECTED bssid=(" + _MAC + r") reason=(\d+)( locally_generated=1)?", msg)
+        if m:
+            frame, self.teardown = (None if m[3] else self.teardown), None
+            self._down(int(m[2]), frame)
             return
         if msg.startswith("CTRL-EVENT-ASSOC-REJECT"):
             self._down(203)
@@ -492,14 +520,12 @@ class Esp32Twin:
         else:
             self.sup.ctrl(f"WNM_BSS_QUERY {BTM_QUERY_REASON} list")
 
-    def _down(self, reason: int) -> None:
+    def _down(self, reason: int, frame: str | None = None) -> None:
+        """The driver leaves its state for init, and the app logs STA_DISCONNECTED. `frame` is
+        the AP's DEAUTH or DISASSOC behind it; None: the station's own doing."""
         if self.drv == "init":
             return
-        # The driver's code is the reason shifted left 8 bits, with 0xc0 set when it leaves
-        # `run`: a public board log prints `run -> init (2c0)` and then STA_DISCONNECTED
-        # reason 2 (WIFI_REASON_AUTH_EXPIRE); another prints `auth -> init (200)`.
-        code = reason << 8 | (0xC0 if self.drv == "run" else 0)
-        self.log("wifi", f"state: {self.drv} -> init ({code:x})")
+        self.log("wifi", f"state: {self.drv} -> init ({state_code(self.drv, reason, frame):x})")
         self.log(APP_TAG, f"station got disconnected reason={reason}")
         self.drv, self.bssid, self.nr_wanted = "init", None, False
 
