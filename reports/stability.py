@@ -161,7 +161,7 @@ def _loads(t: Track) -> str:
     """'; host load at case end: 1.1 12.4 (2 CPUs)', or '' when the runs did not record it."""
     if not t.loads or all(x is None for x in t.loads):
         return ""
-    nums = " ".join("?" if x is None else f"{x.get('load1')}" for x in t.loads)
+    nums = " ".join("?" if x is None or x.get("load1") is None else f"{x['load1']}" for x in t.loads)
     cpus = sorted({x.get("cpus") for x in t.loads if x is not None and x.get("cpus")})
     return f"; host load at case end: {nums}" + (f" ({'/'.join(map(str, cpus))} CPUs)" if cpus else "")
 
