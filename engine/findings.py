@@ -231,10 +231,11 @@ FINDINGS: tuple[Finding, ...] = (
             "before the reassociation, so nothing is left to negotiate. Measured on the virtual lab "
             "(qemu TCG, two shared cores), which slows every netlink and key operation: the figure "
             "is the lab's, the order of events is the DUT's. FLAKY on the virtual lab: the count "
-            "sits at the 25-ping limit, so DP-LOSS flips with the lab's speed. Two full runs of "
-            "commit 0b5736e, back to back (bench stability): 20 and 20 lost (pass), then 30 and 28 "
-            "lost (fail), with the supplicant's carrier_on -> port_authorized span 58-62 ms and then "
-            "89 ms. The verdict is not retried; bench stability lists the flip with this entry."),
+            "sits at the 25-ping limit, so DP-LOSS flips with the lab's speed. Three full runs of "
+            "commit 0b5736e, back to back (bench stability): 20 and 20 lost (pass), then 30 and 28, "
+            "then 26 and 30 (fail), the last on a quiet host; the supplicant's span of the outage "
+            "was 58-62, 89 and 80-104 ms. The verdict is not retried; bench stability lists the "
+            "flip with this entry."),
         cases=("FT-09",),
         rules=("DP-LOSS-*",),
         clause=(f"{R} 13.1 (Overview of fast BSS transition); ChromeOS tast wificell criterion: at most "
