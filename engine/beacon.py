@@ -30,7 +30,7 @@ Extended Request (element ID 255 lists) is not modelled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from engine import channels
@@ -245,49 +245,6 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
                             ids, bodies, matching, request.last_indication, tuple(notes))
 
 
-TU_S = 1024e-6  # one time unit (IEEE 802.11-2020 3.1 TU: 1024 us), in seconds
-ANSWERED_LATE = "the reference AP answered late"
-
-
-def answered_late(pred: BeaconPrediction, request: BeaconRequest,
-                  probes: Iterable[tuple[float, int | None]],
-                  answers: Mapping[str, Iterable[float]]) -> BeaconPrediction:
-    """An active measurement (11.10.9.3) collects the Beacons and Probe Responses that arrive
-    during the measurement duration on each measured channel. predict() makes every BSS on a
-    measured channel a must because it answers the DUT's Probe Request; a BSS whose every
-    Probe Response to the DUT came after that duration, counted from each of the DUT's Probe
-    Requests on its channel, did not answer in time: it leaves the must set (it stays a may,
-    as a BSS whose Beacon may or may not fall in the window) with a note on how late it was.
-    The count starts at the Probe Request, the latest the measurement can have started, so
-    the window is never shorter than the DUT's. probes: (time, MHz) of the DUT's Probe
-    Requests of this measurement; answers: BSSID -> times of its Probe Responses to the DUT.
-    A BSS with no Probe Response on the air at all, or on a channel the DUT sent no Probe
-    Request on, stays a must: the air does not show it late."""
-    if request.mode != ACTIVE or not pred.must or request.duration == 0:
-        return pred
-    span = request.duration * TU_S
-    probes = list(probes)
-    late, notes = set(), []
-    for b in sorted(pred.must):
-        a = pred.air.get(b)
-        starts = [t for t, f in probes if a is not None and f == a.freq]
-        times = sorted(answers.get(b, ()))
-        if not starts or not times:
-            continue
-        if any(t0 <= t <= t0 + span for t0 in starts for t in times):
-            continue
-        after = [t for t in times if t > starts[0]]
-        if not after:
-            continue
-        late.add(b)
-        notes.append(f"{b}: its first answer came {round((after[0] - starts[0]) * 1000, 1)} ms after the "
-                     f"DUT's Probe Request on {a.freq} MHz, after the {request.duration} TU "
-                     f"({round(span * 1000, 1)} ms) measurement: may ({ANSWERED_LATE})")
-    if not late:
-        return pred
-    return replace(pred, must=frozenset(pred.must - late), notes=pred.notes + tuple(notes))
-
-
 # ---- validation -------------------------------------------------------------
 
 def _is_empty(r: BeaconReport) -> bool:
@@ -350,7 +307,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                                "no report"))
         else:
             out.append(Verdict("BCN-PRESENT", C.BEACON_MEASUREMENT, FAIL, "at least one beacon report",
-                               "no report", (), "; ".join(n for n in p.notes if ANSWERED_LATE not in n)))
+                               "no report", (), "; ".join(p.notes)))
         return out
     for i, r in enumerate(reports):
         mt = getattr(r, "measurement_token", None)
@@ -377,7 +334,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
             continue
         out.append(check("BCN-MODE", C.MEASUREMENT_REPORT, m in p.allowed_modes,
                          f"report mode in {sorted(p.allowed_modes)}", f"report mode {r.mode:#x}", ev(i),
-                         "; ".join(n for n in p.notes if ANSWERED_LATE not in n)))
+                         "; ".join(p.notes)))
     normal = [(i, r) for i, r in enumerate(reports) if (r.mode & ~REPORT_LATE) == 0]
     data = [(i, r) for i, r in normal if not _is_empty(r)]
     if not normal or p.malformed:
@@ -402,8 +359,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                            f"reported {sorted(reported)}"))
     missing = p.must - reported
     out.append(check("BCN-BSSID-MUST", C.BEACON_MEASUREMENT, not missing, f"all of {sorted(p.must)}",
-                     f"reported {sorted(reported)}" + (f"; missing {sorted(missing)}" if missing else ""),
-                     message="; ".join(n for n in p.notes if ANSWERED_LATE in n)))
+                     f"reported {sorted(reported)}" + (f"; missing {sorted(missing)}" if missing else "")))
     for i, r in data:
         a = p.air.get(r.bssid.lower())
         if a is None:

@@ -94,8 +94,6 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
                        if bodies else "the capture lost them; no report carries a body of theirs to judge, "
                        "their BSSIDs and channels are judged"), layer=LAB))
     pred = beacon.predict(req, truth, dut_view)
-    if req.mode == beacon.ACTIVE:
-        pred = beacon.answered_late(pred, req, *_active_air(air, dut.mac, rq_f.t, reps))
     j.attach_json("beacon-exchange", {
         "request": repr(req), "request_frame": rq_f.index,
         "report_frames": sorted({f.index for f, _ in reps}),
@@ -103,18 +101,6 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
         "hostapd_events": [repr(ev.value) for _, ev in ap_events(ap, "BEACON-RESP-RX", since)]})
     j.add(beacon.validate(req, reports, pred))
     return pred, reports
-
-
-def _active_air(air: Air, sta: str, t_request: float, reps):
-    """For beacon.answered_late: the DUT's Probe Requests between the beacon request and its
-    last report, as (time, MHz), and each BSS's Probe Responses to the DUT in that span."""
-    t_end = max((f.t for f, _ in reps), default=float("inf"))
-    probes = [(f.t, f.freq) for f in air.of_kind("probe_req") if f.src == sta and t_request <= f.t <= t_end]
-    answers: dict[str, list[float]] = {}
-    for f in air.of_kind("probe_resp"):
-        if t_request <= f.t <= t_end and f.dst == sta:
-            answers.setdefault(f.addr3, []).append(f.t)
-    return probes, answers
 
 
 def refused_modes(reports) -> list[int]:
