@@ -30,7 +30,7 @@ Extended Request (element ID 255 lists) is not modelled.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Iterable, Mapping
 
 from engine import channels
@@ -245,6 +245,36 @@ def predict(request: BeaconRequest, air: Iterable[AirBSS], dut: BeaconDut | None
                             ids, bodies, matching, request.last_indication, tuple(notes))
 
 
+NOT_HEARD = "the DUT was no longer listening"
+
+
+def unheard_answers(pred: BeaconPrediction, request: BeaconRequest,
+                    responses: Mapping[str, Iterable[tuple[int, bool]]]) -> tuple[BeaconPrediction, list[str]]:
+    """An active measurement without Duration Mandatory (Measurement Request Mode b4 clear:
+    the duration is a maximum, 9.4.2.20) may end before the requested duration. predict()
+    makes every matching BSS on a measured channel a must because it answers the DUT's Probe
+    Request; one whose every Probe Response to the DUT went unacknowledged, in a measurement
+    where the DUT acknowledged other Probe Responses (so the capture shows its ACKs), reached a
+    DUT that had left the channel: it is a may, and the returned notes say so with the frames.
+    responses: BSSID -> (frame number, acknowledged by the DUT) of its Probe Responses to the
+    DUT. A BSS with no Probe Response on the air stays a must."""
+    if (request.mode != ACTIVE or request.request_mode & DURATION_MANDATORY or not pred.must
+            or not any(acked for rs in responses.values() for _, acked in rs)):
+        return pred, []
+    acked_frames = sorted(n for rs in responses.values() for n, acked in rs if acked)
+    unheard, notes = set(), []
+    for b in sorted(pred.must):
+        rs = list(responses.get(b, ()))
+        if rs and not any(acked for _, acked in rs):
+            unheard.add(b)
+            notes.append(f"{b}: its Probe Response (frame {', '.join(str(n) for n, _ in rs)}) got no ACK "
+                         f"from the DUT, which acknowledged frames {', '.join(map(str, acked_frames))}: "
+                         f"{NOT_HEARD} (Duration Mandatory 0: the {request.duration} TU are a maximum): may")
+    if not unheard:
+        return pred, []
+    return replace(pred, must=frozenset(pred.must - unheard), notes=pred.notes + tuple(notes)), notes
+
+
 # ---- validation -------------------------------------------------------------
 
 def _is_empty(r: BeaconReport) -> bool:
@@ -307,7 +337,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                                "no report"))
         else:
             out.append(Verdict("BCN-PRESENT", C.BEACON_MEASUREMENT, FAIL, "at least one beacon report",
-                               "no report", (), "; ".join(p.notes)))
+                               "no report", (), "; ".join(n for n in p.notes if NOT_HEARD not in n)))
         return out
     for i, r in enumerate(reports):
         mt = getattr(r, "measurement_token", None)
@@ -334,7 +364,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
             continue
         out.append(check("BCN-MODE", C.MEASUREMENT_REPORT, m in p.allowed_modes,
                          f"report mode in {sorted(p.allowed_modes)}", f"report mode {r.mode:#x}", ev(i),
-                         "; ".join(p.notes)))
+                         "; ".join(n for n in p.notes if NOT_HEARD not in n)))
     normal = [(i, r) for i, r in enumerate(reports) if (r.mode & ~REPORT_LATE) == 0]
     data = [(i, r) for i, r in normal if not _is_empty(r)]
     if not normal or p.malformed:
@@ -359,7 +389,8 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                            f"reported {sorted(reported)}"))
     missing = p.must - reported
     out.append(check("BCN-BSSID-MUST", C.BEACON_MEASUREMENT, not missing, f"all of {sorted(p.must)}",
-                     f"reported {sorted(reported)}" + (f"; missing {sorted(missing)}" if missing else "")))
+                     f"reported {sorted(reported)}" + (f"; missing {sorted(missing)}" if missing else ""),
+                     message="; ".join(n for n in p.notes if NOT_HEARD in n)))
     for i, r in data:
         a = p.air.get(r.bssid.lower())
         if a is None:

@@ -94,6 +94,13 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
                        if bodies else "the capture lost them; no report carries a body of theirs to judge, "
                        "their BSSIDs and channels are judged"), layer=LAB))
     pred = beacon.predict(req, truth, dut_view)
+    if req.mode == beacon.ACTIVE:
+        pred, unheard = beacon.unheard_answers(pred, req, _probe_responses(air, dut.mac, rq_f.t, reps))
+        if unheard:
+            j.add(Verdict("BCN-ANSWER-UNHEARD", f"{R} 11.10.9.3", INFO,
+                          "the BSSs on the measured channel answer the DUT's Probe Request while it listens",
+                          "; ".join(unheard), (), "these BSSs answered after the DUT had left the channel, "
+                          "so they are not a must", layer=REFERENCE_AP))
     j.attach_json("beacon-exchange", {
         "request": repr(req), "request_frame": rq_f.index,
         "report_frames": sorted({f.index for f, _ in reps}),
@@ -101,6 +108,25 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
         "hostapd_events": [repr(ev.value) for _, ev in ap_events(ap, "BEACON-RESP-RX", since)]})
     j.add(beacon.validate(req, reports, pred))
     return pred, reports
+
+
+ACK_FC0 = 0xD4  # Frame Control octet 0 of an Ack (control type, subtype 13; 9.3.1.3)
+ACK_WITHIN_S = 0.002  # an Ack follows its frame after SIFS; 2 ms covers the capture's stamping
+
+
+def _probe_responses(air: Air, sta: str, t_request: float, reps):
+    """For beacon.unheard_answers: each BSS's Probe Responses to the DUT between the beacon
+    request and the DUT's last report, as (frame number, acknowledged by the DUT). The DUT's
+    Ack has the response's transmitter as its Receiver Address."""
+    t_end = max((f.t for f, _ in reps), default=float("inf"))
+    acks = [f for f in air.of_kind("control") if f.raw[:1] == bytes([ACK_FC0]) and not f.bad_fcs]
+    out: dict[str, list[tuple[int, bool]]] = {}
+    for f in air.of_kind("probe_resp"):
+        if f.bad_fcs or f.dst != sta or not t_request <= f.t <= t_end:
+            continue
+        acked = any(a.dst == f.src and f.t <= a.t <= f.t + ACK_WITHIN_S and a.freq == f.freq for a in acks)
+        out.setdefault(f.addr3, []).append((f.index, acked))
+    return out
 
 
 def refused_modes(reports) -> list[int]:
