@@ -249,30 +249,22 @@ NOT_HEARD = "the DUT was no longer listening"
 
 
 def unheard_answers(pred: BeaconPrediction, request: BeaconRequest,
-                    responses: Mapping[str, Iterable[tuple[int, bool]]]) -> tuple[BeaconPrediction, list[str]]:
+                    unheard: Mapping[str, str]) -> tuple[BeaconPrediction, list[str]]:
     """An active measurement without Duration Mandatory (Measurement Request Mode b4 clear:
     the duration is a maximum, 9.4.2.20) may end before the requested duration. predict()
     makes every matching BSS on a measured channel a must because it answers the DUT's Probe
-    Request; one whose every Probe Response to the DUT went unacknowledged, in a measurement
-    where the DUT acknowledged other Probe Responses (so the capture shows its ACKs), reached a
-    DUT that had left the channel: it is a may, and the returned notes say so with the frames.
-    responses: BSSID -> (frame number, acknowledged by the DUT) of its Probe Responses to the
-    DUT. A BSS with no Probe Response on the air stays a must."""
-    if (request.mode != ACTIVE or request.request_mode & DURATION_MANDATORY or not pred.must
-            or not any(acked for rs in responses.values() for _, acked in rs)):
+    Request; one that the air shows answering only after the DUT had left the channel
+    (`unheard`: BSSID -> the frames that show it, found by engine.judges.rrm_air) gave it
+    nothing to report: it is a may, and the returned notes say why. With Duration Mandatory
+    set the DUT had to stay, and nothing changes."""
+    if request.mode != ACTIVE or request.request_mode & DURATION_MANDATORY:
         return pred, []
-    acked_frames = sorted(n for rs in responses.values() for n, acked in rs if acked)
-    unheard, notes = set(), []
-    for b in sorted(pred.must):
-        rs = list(responses.get(b, ()))
-        if rs and not any(acked for _, acked in rs):
-            unheard.add(b)
-            notes.append(f"{b}: its Probe Response (frame {', '.join(str(n) for n, _ in rs)}) got no ACK "
-                         f"from the DUT, which acknowledged frames {', '.join(map(str, acked_frames))}: "
-                         f"{NOT_HEARD} (Duration Mandatory 0: the {request.duration} TU are a maximum): may")
-    if not unheard:
+    gone = {b: why for b, why in unheard.items() if b in pred.must}
+    if not gone:
         return pred, []
-    return replace(pred, must=frozenset(pred.must - unheard), notes=pred.notes + tuple(notes)), notes
+    notes = [f"{b}: {why}: {NOT_HEARD} (Duration Mandatory 0: the {request.duration} TU are a maximum): may"
+             for b, why in sorted(gone.items())]
+    return replace(pred, must=frozenset(pred.must - set(gone)), notes=pred.notes + tuple(notes)), notes
 
 
 # ---- validation -------------------------------------------------------------

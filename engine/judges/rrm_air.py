@@ -95,7 +95,7 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
                        "their BSSIDs and channels are judged"), layer=LAB))
     pred = beacon.predict(req, truth, dut_view)
     if req.mode == beacon.ACTIVE:
-        pred, unheard = beacon.unheard_answers(pred, req, _probe_responses(air, dut.mac, rq_f.t, reps))
+        pred, unheard = beacon.unheard_answers(pred, req, _answered_after_leaving(air, dut.mac, rq_f.t, reps, pred))
         if unheard:
             j.add(Verdict("BCN-ANSWER-UNHEARD", f"{R} 11.10.9.3", INFO,
                           "the BSSs on the measured channel answer the DUT's Probe Request while it listens",
@@ -111,21 +111,59 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
 
 
 ACK_FC0 = 0xD4  # Frame Control octet 0 of an Ack (control type, subtype 13; 9.3.1.3)
-ACK_WITHIN_S = 0.002  # an Ack follows its frame after SIFS; 2 ms covers the capture's stamping
 
 
-def _probe_responses(air: Air, sta: str, t_request: float, reps):
-    """For beacon.unheard_answers: each BSS's Probe Responses to the DUT between the beacon
-    request and the DUT's last report, as (frame number, acknowledged by the DUT). The DUT's
-    Ack has the response's transmitter as its Receiver Address."""
+def _acked(air: Air, pos: dict, f) -> bool:
+    """hwsim0 writes the Ack of a frame the receiving radio took right after the frame:
+    the next frame of the capture, an Ack to the frame's transmitter. pos: frame number ->
+    position in air.frames (a damaged record may leave a gap in the numbers)."""
+    i = pos[f.index] + 1
+    nxt = air.frames[i] if i < len(air.frames) else None
+    return nxt is not None and nxt.raw[:1] == bytes([ACK_FC0]) and nxt.dst == f.src and not nxt.bad_fcs
+
+
+def _answered_after_leaving(air: Air, sta: str, t_request: float, reps, pred) -> dict[str, str]:
+    """The must BSSs of an active measurement that the air shows answering only after the DUT
+    had left their channel: {BSSID: the frames that show it}. Only on hwsim0
+    (air.channels None: it hears the whole medium and records every Ack a radio gives), and
+    per measured frequency F, from the DUT's first Probe Request on F after the request (P):
+    the DUT left at D, its first frame on another frequency after P, having Acked a must BSS's
+    Probe Response on F before D; a must BSS on F is unheard when all its Probe Responses to
+    the DUT came after D, none was Acked, and none of its Beacons on F fell between P and D."""
+    if air.channels is not None:
+        return {}  # a sniffer misses Acks and frames of other channels: nothing is proven
     t_end = max((f.t for f, _ in reps), default=float("inf"))
-    acks = [f for f in air.of_kind("control") if f.raw[:1] == bytes([ACK_FC0]) and not f.bad_fcs]
-    out: dict[str, list[tuple[int, bool]]] = {}
-    for f in air.of_kind("probe_resp"):
-        if f.bad_fcs or f.dst != sta or not t_request <= f.t <= t_end:
+    pos = {f.index: i for i, f in enumerate(air.frames)}
+    sent = [(f, k) for f, k in zip(air.frames, air.kinds)
+            if k != "control" and f.src == sta and not f.bad_fcs and t_request <= f.t <= t_end]
+    by_freq: dict[int, list[str]] = {}
+    for b in pred.must:
+        a = pred.air.get(b)
+        if a is not None:
+            by_freq.setdefault(a.freq, []).append(b)
+    resp = [f for f in air.of_kind("probe_resp") if f.dst == sta and not f.bad_fcs and t_request <= f.t <= t_end]
+    beacons = [f for f in air.of_kind("beacon") if not f.bad_fcs]
+    out: dict[str, str] = {}
+    for freq, bsss in by_freq.items():
+        probe = next((f for f, k in sent if f.freq == freq and k == "probe_req"), None)
+        if probe is None:
             continue
-        acked = any(a.dst == f.src and f.t <= a.t <= f.t + ACK_WITHIN_S and a.freq == f.freq for a in acks)
-        out.setdefault(f.addr3, []).append((f.index, acked))
+        left = next((f for f, _ in sent if f.t > probe.t and f.freq != freq), None)
+        if left is None:
+            continue
+        heard = [f for f in resp if f.freq == freq and probe.t <= f.t < left.t and f.addr3 in bsss and _acked(air, pos, f)]
+        if not heard:
+            continue  # no proof the capture shows this DUT's Acks on F
+        for b in bsss:
+            mine = [f for f in resp if f.addr3 == b and f.freq == freq and f.t > probe.t]
+            if not mine or any(f.t < left.t or _acked(air, pos, f) for f in mine):
+                continue
+            if any(f.addr3 == b and f.freq == freq and probe.t <= f.t <= left.t for f in beacons):
+                continue
+            out[b] = (f"its Probe Response (frame {', '.join(str(f.index) for f in mine)}) came after the DUT "
+                      f"left {freq} MHz (frame {left.index}, on {left.freq} MHz, "
+                      f"{round((left.t - probe.t) * 1000, 1)} ms after its Probe Request, frame {probe.index}) "
+                      f"and got no Ack; the DUT Acked frames {', '.join(str(f.index) for f in heard)} before it left")
     return out
 
 
