@@ -117,3 +117,14 @@ def test_duration_mandatory_or_passive_mode_changes_nothing():
     assert beacon.unheard_answers(pred, req, {CROWD[1]: "x"}) == (pred, [])
     req, pred = _pred(mode=beacon.PASSIVE, duration=200)
     assert beacon.unheard_answers(pred, req, {CROWD[1]: "x"}) == (pred, [])
+
+
+def test_a_dut_back_on_the_channel_before_its_report_changes_nothing():
+    """Doctored: a second Probe Request of the DUT on 2462 MHz after its departure (frame 270)
+    and before the late answers: it came back to listen, so nothing is proven unheard."""
+    fs = _frames()
+    probe = next(f for f in fs if f.index == 257)
+    fs.append(replace(probe, index=100001, t=PROBE_T + 0.060))
+    fs.sort(key=lambda f: f.t)
+    v = _judge(fs)
+    assert v["BCN-BSSID-MUST"].status == "fail" and "BCN-ANSWER-UNHEARD" not in v

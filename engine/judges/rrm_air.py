@@ -111,54 +111,62 @@ def judge_beacon_air(j, air: Air, ap, dut, aps, token: int, dut_view: beacon.Bea
 
 
 ACK_FC0 = 0xD4  # Frame Control octet 0 of an Ack (control type, subtype 13; 9.3.1.3)
-
-
-def _acked(air: Air, pos: dict, f) -> bool:
-    """hwsim0 writes the Ack of a frame the receiving radio took right after the frame:
-    the next frame of the capture, an Ack to the frame's transmitter. pos: frame number ->
-    position in air.frames (a damaged record may leave a gap in the numbers)."""
-    i = pos[f.index] + 1
-    nxt = air.frames[i] if i < len(air.frames) else None
-    return nxt is not None and nxt.raw[:1] == bytes([ACK_FC0]) and nxt.dst == f.src and not nxt.bad_fcs
+# An Ack follows its frame after SIFS; hwsim0 logs the two in separate steps, so another
+# radio's frame may land between them: any Ack to the transmitter this soon after counts.
+ACK_WITHIN_S = 0.001
+BROADCAST = "ff:ff:ff:ff:ff:ff"
 
 
 def _answered_after_leaving(air: Air, sta: str, t_request: float, reps, pred) -> dict[str, str]:
     """The must BSSs of an active measurement that the air shows answering only after the DUT
-    had left their channel: {BSSID: the frames that show it}. Only on hwsim0
-    (air.channels None: it hears the whole medium and records every Ack a radio gives), and
-    per measured frequency F, from the DUT's first Probe Request on F after the request (P):
-    the DUT left at D, its first frame on another frequency after P, having Acked a must BSS's
-    Probe Response on F before D; a must BSS on F is unheard when all its Probe Responses to
-    the DUT came after D, none was Acked, and none of its Beacons on F fell between P and D."""
+    had left their channel: {BSSID: the frames that show it}.
+
+    Only on hwsim0 (air.channels None): it hears the whole medium and records every Ack a
+    radio gives, and the lab's hwsim radios have one channel each, so a DUT frame on another
+    frequency means the radio left. Per measured frequency F: P is the DUT's first Probe
+    Request on F after the beacon request; the DUT arrived on F after A, its last frame on
+    another frequency before P (else the request); D, its first frame on another frequency
+    after P, is its departure, and it must not come back to F before its last report. The DUT
+    must have Acked a must BSS's Probe Response on F between A and D. A must BSS is then
+    unheard when all its Probe Responses to the DUT came after D, none was Acked, and no
+    Beacon or broadcast Probe Response of its own on F fell between A and D."""
     if air.channels is not None:
         return {}  # a sniffer misses Acks and frames of other channels: nothing is proven
     t_end = max((f.t for f, _ in reps), default=float("inf"))
-    pos = {f.index: i for i, f in enumerate(air.frames)}
     sent = [(f, k) for f, k in zip(air.frames, air.kinds)
-            if k != "control" and f.src == sta and not f.bad_fcs and t_request <= f.t <= t_end]
+            if k != "control" and f.src == sta and f.freq is not None and not f.bad_fcs
+            and t_request <= f.t <= t_end]
+    acks = [f for f in air.of_kind("control") if f.raw[:1] == bytes([ACK_FC0]) and not f.bad_fcs]
+
+    def acked(f) -> bool:
+        return any(a.dst == f.src and f.t <= a.t <= f.t + ACK_WITHIN_S for a in acks)
+
     by_freq: dict[int, list[str]] = {}
     for b in pred.must:
         a = pred.air.get(b)
         if a is not None:
             by_freq.setdefault(a.freq, []).append(b)
     resp = [f for f in air.of_kind("probe_resp") if f.dst == sta and not f.bad_fcs and t_request <= f.t <= t_end]
-    beacons = [f for f in air.of_kind("beacon") if not f.bad_fcs]
+    # what any listener on F may have taken: Beacons and broadcast Probe Responses
+    heard_any = [f for f in air.of_kind("beacon", "probe_resp") if not f.bad_fcs and f.dst == BROADCAST]
     out: dict[str, str] = {}
     for freq, bsss in by_freq.items():
         probe = next((f for f, k in sent if f.freq == freq and k == "probe_req"), None)
         if probe is None:
             continue
+        before = [f for f, _ in sent if f.t < probe.t and f.freq != freq]
+        arrived = before[-1].t if before else t_request
         left = next((f for f, _ in sent if f.t > probe.t and f.freq != freq), None)
-        if left is None:
-            continue
-        heard = [f for f in resp if f.freq == freq and probe.t <= f.t < left.t and f.addr3 in bsss and _acked(air, pos, f)]
+        if left is None or any(f.freq == freq and f.t > left.t for f, _ in sent):
+            continue  # never seen leaving F, or it came back to F before its report
+        heard = [f for f in resp if f.freq == freq and arrived <= f.t < left.t and f.addr3 in bsss and acked(f)]
         if not heard:
             continue  # no proof the capture shows this DUT's Acks on F
         for b in bsss:
-            mine = [f for f in resp if f.addr3 == b and f.freq == freq and f.t > probe.t]
-            if not mine or any(f.t < left.t or _acked(air, pos, f) for f in mine):
+            mine = [f for f in resp if f.addr3 == b and f.freq == freq and f.t > arrived]
+            if not mine or any(f.t < left.t or acked(f) for f in mine):
                 continue
-            if any(f.addr3 == b and f.freq == freq and probe.t <= f.t <= left.t for f in beacons):
+            if any(f.addr3 == b and f.freq == freq and arrived <= f.t <= left.t for f in heard_any):
                 continue
             out[b] = (f"its Probe Response (frame {', '.join(str(f.index) for f in mine)}) came after the DUT "
                       f"left {freq} MHz (frame {left.index}, on {left.freq} MHz, "
