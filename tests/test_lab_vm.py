@@ -125,7 +125,10 @@ def test_no_qemu_outlives_its_parent(tmp_path, how):
         finally:
             v.shutdown()
     """)
-    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    # SIGINT as at a terminal: the default, even when this test runner inherited it ignored
+    # (started in the background without job control)
+    p = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
+                         preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         line = p.stdout.readline()
         assert line.strip() == "UP"

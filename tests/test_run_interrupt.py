@@ -17,6 +17,11 @@ from pathlib import Path
 
 import pytest
 
+
+
+def default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
 ROOT = Path(__file__).resolve().parent.parent
 
 CONFTEST = '''
@@ -118,7 +123,11 @@ def test_sigterm_leaves_a_partial_summary_junit_and_an_incomplete_certificate(tm
 @pytest.mark.lab
 def test_ctrl_c_during_a_smoke_run_keeps_the_cases_done(tmp_path):
     env = dict(os.environ, ROAMCERT_RUNS=str(tmp_path))
+    # Ctrl-C at a terminal reaches a foreground process whose SIGINT is the default; a test
+    # runner started in the background (nohup, `&` without job control) ignores SIGINT and
+    # its children inherit that, so the child gets the default back first.
     p = subprocess.Popen([str(ROOT / "roamcert"), "run", "-m", "smoke", "--dut", "linux-wpas"], cwd=ROOT, env=env,
+                         preexec_fn=default_sigint,
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     summary = tmp_path / "latest" / "summary.json"
 
