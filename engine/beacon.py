@@ -103,6 +103,8 @@ class BeaconPrediction:
     # No answer at all is acceptable: the request is malformed (`malformed` says why).
     silence_ok: bool = False
     malformed: tuple[str, ...] = ()
+    # Active mode: why each BSS that answered after the DUT left is a may (unheard_answers)
+    unheard: tuple[str, ...] = ()
 
 
 def _split_body(body: bytes, bssid: str) -> tuple[bytes, list]:
@@ -264,7 +266,7 @@ def unheard_answers(pred: BeaconPrediction, request: BeaconRequest,
         return pred, []
     notes = [f"{b}: {why}: {NOT_HEARD} (Duration Mandatory 0: the {request.duration} TU are a maximum): may"
              for b, why in sorted(gone.items())]
-    return replace(pred, must=frozenset(pred.must - set(gone)), notes=pred.notes + tuple(notes)), notes
+    return replace(pred, must=frozenset(pred.must - set(gone)), unheard=tuple(notes)), notes
 
 
 # ---- validation -------------------------------------------------------------
@@ -329,7 +331,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
                                "no report"))
         else:
             out.append(Verdict("BCN-PRESENT", C.BEACON_MEASUREMENT, FAIL, "at least one beacon report",
-                               "no report", (), "; ".join(n for n in p.notes if NOT_HEARD not in n)))
+                               "no report", (), "; ".join(p.notes)))
         return out
     for i, r in enumerate(reports):
         mt = getattr(r, "measurement_token", None)
@@ -356,7 +358,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
             continue
         out.append(check("BCN-MODE", C.MEASUREMENT_REPORT, m in p.allowed_modes,
                          f"report mode in {sorted(p.allowed_modes)}", f"report mode {r.mode:#x}", ev(i),
-                         "; ".join(n for n in p.notes if NOT_HEARD not in n)))
+                         "; ".join(p.notes)))
     normal = [(i, r) for i, r in enumerate(reports) if (r.mode & ~REPORT_LATE) == 0]
     data = [(i, r) for i, r in normal if not _is_empty(r)]
     if not normal or p.malformed:
@@ -382,7 +384,7 @@ def validate(request: BeaconRequest, reports: list[BeaconReport], prediction: Be
     missing = p.must - reported
     out.append(check("BCN-BSSID-MUST", C.BEACON_MEASUREMENT, not missing, f"all of {sorted(p.must)}",
                      f"reported {sorted(reported)}" + (f"; missing {sorted(missing)}" if missing else ""),
-                     message="; ".join(n for n in p.notes if NOT_HEARD in n)))
+                     message="; ".join(p.unheard)))
     for i, r in data:
         a = p.air.get(r.bssid.lower())
         if a is None:

@@ -122,7 +122,6 @@ def chan_of(freq: int) -> int:
     return (freq - 5000) // 5
 
 
-
 # The code in `wifi:state: <old> -> init (<code>)`. Read off public board logs, not from
 # source (the driver is closed): `run -> init (2c0)` then STA_DISCONNECTED reason 2,
 # `auth -> init (3c0)`, `assoc -> init (6c0)`, `run -> init (fc0)`, `auth -> init (8a0)`,
@@ -132,6 +131,7 @@ def chan_of(freq: int) -> int:
 # Disassociation), 0 for the station's own doing. That reading is an inference: no source
 # confirms it.
 _TEARDOWN_FC = {"DEAUTH": 0xC0, "DISASSOC": 0xA0}
+DEAUTH_LEAVING = 3  # IEEE 802.11-2020 Table 9-49; wpa_supplicant's reason when it disconnects on request
 
 
 def state_code(old: str, reason: int, frame: str | None) -> int:
@@ -141,8 +141,6 @@ def state_code(old: str, reason: int, frame: str | None) -> int:
         return 0  # the station left by itself (the app's esp_wifi_disconnect): `run -> init (0)`
     return reason << 8  # a failure of its own, as `auth -> init (200)`, `run -> init (cc00)`
 
-
-DEAUTH_LEAVING = 3  # IEEE 802.11-2020 Table 9-49; wpa_supplicant's reason when it disconnects on request
 
 class SerialEndpoint:
     """The board's UART as the host sees it: a one-client TCP server on loopback
